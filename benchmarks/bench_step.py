@@ -1,0 +1,166 @@
+"""Per-step cost of one Adam training step: autograd vs sknn's hand-derived gradient.
+
+Usage::
+
+    python benchmarks/bench_step.py                 # tiny, small, medium nets
+    python benchmarks/bench_step.py --steps 300 --rounds 7
+
+Variants (all float32, softmax/cross-entropy, ReLU, L2 alpha=1e-4 as in
+scikit-learn, Adam lr=1e-3):
+
+* ``autograd+foreach`` / ``autograd+fused``: nn.Sequential forward, loss
+  ``cross_entropy + 0.5 * alpha * sum ||W||^2 / n``, ``backward()``,
+  ``torch.optim.Adam(foreach=True)`` or ``Adam(fused=True)``;
+* ``manual+foreach`` / ``manual+fused``: ``sknn._fast_mlp.ManualMLPGrad``
+  writes the same gradient, then the same optimizer steps;
+* ``manual+raw_fused``: the same, stepping with ``torch._fused_adam_`` called
+  directly (skips ``Optimizer.step``'s Python bookkeeping).
+
+Rounds alternate the variants; each round times ``--steps`` consecutive
+steps (cycling over minibatch slices of a permuted data set) and reports
+µs/step. The median over rounds is printed along with the median of the
+per-round ratios against ``autograd+foreach``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from sknn._fast_mlp import ManualMLPGrad
+
+ALPHA = 1e-4
+LR = 1e-3
+
+NETS = {
+    # name: (n_rows, n_features, hidden, n_classes, batch)
+    "tiny": (112, 4, (10,), 3, 112),
+    "small": (1347, 64, (100,), 10, 200),
+    "medium": (1500, 20, (128, 256), 4, 200),
+}
+
+
+def make_net(n_in, hidden, n_out, seed=0):
+    torch.manual_seed(seed)
+    layers, prev = [], n_in
+    for h in hidden:
+        layers += [torch.nn.Linear(prev, h), torch.nn.ReLU()]
+        prev = h
+    layers.append(torch.nn.Linear(prev, n_out))
+    return torch.nn.Sequential(*layers)
+
+
+def linear_params(net):
+    lins = [m for m in net if isinstance(m, torch.nn.Linear)]
+    return [m.weight for m in lins], [m.bias for m in lins]
+
+
+class RawFusedAdam:
+    """Adam via one ``torch._fused_adam_`` call per step, no Optimizer machinery.
+
+    Same update as ``torch.optim.Adam(fused=True)`` (amsgrad=False,
+    weight_decay=0, maximize=False).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        self.params = list(params)
+        self.grads = None
+        self.exp_avgs = [torch.zeros_like(p) for p in self.params]
+        self.exp_avg_sqs = [torch.zeros_like(p) for p in self.params]
+        # One step counter tensor per parameter, as the fused kernel expects.
+        self.steps = [torch.zeros((), dtype=torch.float32) for _ in self.params]
+        self.lr, self.betas, self.eps = lr, betas, eps
+
+    def step(self):
+        if self.grads is None:
+            self.grads = [p.grad for p in self.params]
+        torch._foreach_add_(self.steps, 1)
+        with torch.no_grad():
+            torch._fused_adam_(
+                self.params, self.grads, self.exp_avgs, self.exp_avg_sqs, [], self.steps,
+                amsgrad=False, lr=self.lr, beta1=self.betas[0], beta2=self.betas[1],
+                weight_decay=0.0, eps=self.eps, maximize=False,
+            )
+
+
+def make_variant(name, shape):
+    n_rows, n_in, hidden, n_out, batch = shape
+    net = make_net(n_in, hidden, n_out)
+    weights, biases = linear_params(net)
+    params = list(net.parameters())
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(n_rows, n_in, generator=g)
+    y = torch.randint(n_out, (n_rows,), generator=g)
+    Y = F.one_hot(y, n_out).to(torch.float32)
+    slices = [(s, min(s + batch, n_rows)) for s in range(0, n_rows, batch)]
+    opt_kind = name.split("+")[1]
+    if opt_kind == "raw_fused":
+        opt = RawFusedAdam(params, lr=LR)
+    else:
+        opt = torch.optim.Adam(params, lr=LR, **{opt_kind: True})
+
+    if name.startswith("autograd"):
+        def step(i):
+            a, b = slices[i % len(slices)]
+            xb, yb = X[a:b], y[a:b]
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(net(xb), yb)
+            pen = sum((w * w).sum() for w in weights) * (0.5 * ALPHA / (b - a))
+            (loss + pen).backward()
+            opt.step()
+            return loss
+    else:
+        grad_fn = ManualMLPGrad(weights, biases, "relu", "softmax", ALPHA)
+
+        def step(i):
+            a, b = slices[i % len(slices)]
+            loss, _ = grad_fn(X[a:b], Y[a:b])
+            opt.step()
+            return loss
+    return step
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nets", default="tiny,small,medium")
+    parser.add_argument("--steps", type=int, default=200, help="steps timed per round")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (median)")
+    args = parser.parse_args(argv)
+    variants = ["autograd+foreach", "autograd+fused", "manual+foreach", "manual+fused",
+                "manual+raw_fused"]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; µs/step, "
+          f"median of {args.rounds} rounds x {args.steps} steps; ratio = per-round "
+          f"time / autograd+foreach")
+    for net_name in args.nets.split(","):
+        shape = NETS[net_name]
+        steps = {v: make_variant(v, shape) for v in variants}
+        for v in variants:  # warm-up: buffers, optimizer state, lazy init
+            for i in range(20):
+                steps[v](i)
+        per = {v: [] for v in variants}
+        for r in range(args.rounds):
+            order = variants[r % len(variants):] + variants[: r % len(variants)]
+            for v in order:
+                fn = steps[v]
+                t0 = time.perf_counter()
+                for i in range(args.steps):
+                    fn(i)
+                per[v].append((time.perf_counter() - t0) / args.steps * 1e6)
+        n_rows, n_in, hidden, n_out, batch = shape
+        print(f"\n{net_name}: {n_in}-{'-'.join(map(str, hidden))}-{n_out}, batch {batch}")
+        base = per["autograd+foreach"]
+        for v in variants:
+            ratio = statistics.median(a / b for a, b in zip(per[v], base))
+            print(f"  {v:<18} {statistics.median(per[v]):8.1f} µs/step   {ratio:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()

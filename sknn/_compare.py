@@ -1,0 +1,545 @@
+"""Cross-validated comparison of sknn's MLPs with scikit-learn's.
+
+This is the engine behind ``python -m sknn compare`` (see :mod:`sknn.__main__`).
+It loads a data set, cross-validates ``TorchMLPClassifier``/``TorchMLPRegressor``
+and sklearn's ``MLPClassifier``/``MLPRegressor`` with the same hyper-parameters
+on the same folds, and formats the results as a table, JSON or a bar chart.
+"""
+
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn import datasets as _skdatasets
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+__all__ = [
+    "BUILTIN_DATASETS",
+    "DEFAULT_DATASETS",
+    "CompareError",
+    "Dataset",
+    "format_table",
+    "infer_task",
+    "load_dataset",
+    "parse_hidden",
+    "plot_results",
+    "run_comparison",
+    "to_json",
+]
+
+# Only loaders bundled with scikit-learn: no network access is ever needed.
+BUILTIN_DATASETS = {
+    "iris": (_skdatasets.load_iris, "classification"),
+    "wine": (_skdatasets.load_wine, "classification"),
+    "breast_cancer": (_skdatasets.load_breast_cancer, "classification"),
+    "digits": (_skdatasets.load_digits, "classification"),
+    "diabetes": (_skdatasets.load_diabetes, "regression"),
+}
+DEFAULT_DATASETS = ("iris", "wine", "diabetes")
+
+# sklearn's MLPs only know these; other sknn options get no sklearn baseline.
+SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+SKLEARN_SOLVERS = ("lbfgs", "sgd", "adam")
+
+# Scorer name -> (column label, sign). Error scorers are negated by sklearn
+# ("greater is better"), so the sign turns them back into plain errors.
+SCORING = {
+    "classification": {
+        "accuracy": ("accuracy", 1),
+        "f1_macro": ("f1_macro", 1),
+    },
+    "regression": {
+        "r2": ("r2", 1),
+        "neg_mean_absolute_error": ("mae", -1),
+        "neg_root_mean_squared_error": ("rmse", -1),
+    },
+}
+
+# A numeric target with at most this many distinct integer values is taken to
+# be class labels (e.g. 0/1 or 1..5 ratings); --task overrides the guess.
+MAX_CLASSES_INFERRED = 20
+
+
+class CompareError(ValueError):
+    """Bad user input; reported as a one-line error, never a traceback."""
+
+
+@dataclass
+class Dataset:
+    """A loaded data set ready for cross-validation.
+
+    Attributes
+    ----------
+    name : str
+        Built-in name or CSV path.
+    X : ndarray or DataFrame of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    task : {"classification", "regression"}
+    categorical : list of str
+        Names of non-numeric feature columns (CSV only) to one-hot encode.
+    task_inferred : bool
+        Whether ``task`` was guessed from the target rather than given.
+    """
+
+    name: str
+    X: object
+    y: np.ndarray
+    task: str
+    categorical: list = field(default_factory=list)
+    task_inferred: bool = False
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    @property
+    def n_features(self):
+        return self.X.shape[1]
+
+
+# --------------------------------------------------------------------------
+# Input parsing and loading
+# --------------------------------------------------------------------------
+
+
+def parse_hidden(text):
+    """Parse ``"100"`` or ``"64,32"`` into a tuple of layer sizes.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    CompareError
+        If ``text`` is not a comma-separated list of positive integers.
+    """
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or any(size <= 0 for size in sizes):
+        raise CompareError(
+            f"invalid --hidden {text!r}: expected comma-separated positive "
+            "integers such as 100 or 64,32"
+        )
+    return sizes
+
+
+def infer_task(y):
+    """Guess whether a target calls for classification or regression.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+
+    Returns
+    -------
+    {"classification", "regression"}
+        Classification for a non-numeric or boolean target, or a numeric one
+        holding at most ``MAX_CLASSES_INFERRED`` distinct integer values.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "iuf":
+        return "classification"
+    values = np.unique(y)
+    if np.all(np.mod(values, 1) == 0) and len(values) <= MAX_CLASSES_INFERRED:
+        return "classification"
+    return "regression"
+
+
+def _load_builtin(name, task):
+    loader, natural_task = BUILTIN_DATASETS[name]
+    X, y = loader(return_X_y=True)
+    if task == "classification" and natural_task == "regression":
+        raise CompareError(f"{name} has a continuous target; use --task regression")
+    return Dataset(name, X, y, task or natural_task)
+
+
+def _load_csv(path, target, task):
+    # pandas is only needed for CSV input, so built-in runs work without it.
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas ships with the test env
+        raise CompareError("reading a CSV file needs pandas: pip install pandas")
+
+    if target is None:
+        raise CompareError(f"--target COLUMN is required with a CSV dataset ({path})")
+    if not os.path.isfile(path):
+        raise CompareError(f"file not found: {path}")
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        # EmptyDataError and ParserError are ValueErrors; keep only the gist.
+        raise CompareError(f"cannot read {path}: {str(exc).splitlines()[0]}")
+    if target not in frame.columns:
+        columns = ", ".join(map(str, frame.columns))
+        raise CompareError(f"column {target!r} not found in {path} (columns: {columns})")
+
+    y_col = frame[target]
+    X = frame.drop(columns=[target])
+    if X.shape[1] == 0:
+        raise CompareError(f"{path} has no feature columns besides {target!r}")
+    if y_col.isna().any():
+        raise CompareError(f"target column {target!r} has missing values")
+    missing = [str(c) for c in X.columns if X[c].isna().any()]
+    if missing:
+        # Imputation is a modelling choice; make the user take it explicitly.
+        raise CompareError(f"missing values in column(s): {', '.join(missing)}")
+
+    numeric_target = pd.api.types.is_numeric_dtype(y_col) and not pd.api.types.is_bool_dtype(y_col)
+    if task == "regression" and not numeric_target:
+        raise CompareError(
+            f"target column {target!r} is not numeric; regression needs a numeric "
+            "target (use --task classification)"
+        )
+    # Keep numeric targets numeric, but give labels a plain object array so
+    # both estimators see the same label type whatever pandas' string dtype.
+    y = y_col.to_numpy() if numeric_target else y_col.astype(str).to_numpy(dtype=object)
+    inferred = task is None
+    task = task or infer_task(y)
+    categorical = [
+        c for c in X.columns
+        if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
+    ]
+    return Dataset(path, X, y, task, categorical=categorical, task_inferred=inferred)
+
+
+def load_dataset(name, target=None, task=None):
+    """Load a built-in data set by name or a CSV file by path.
+
+    Parameters
+    ----------
+    name : str
+        One of ``BUILTIN_DATASETS`` or the path of a CSV file.
+    target : str, optional
+        Target column, required for a CSV file.
+    task : {"classification", "regression"}, optional
+        Forces the task; by default it is known (built-in) or inferred (CSV).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    CompareError
+        For an unknown name, unreadable file, unknown column or a target that
+        does not suit the task.
+    """
+    if name in BUILTIN_DATASETS:
+        if target is not None:
+            raise CompareError(f"--target only applies to CSV files, not the built-in {name!r}")
+        return _load_builtin(name, task)
+    if name.lower().endswith(".csv") or os.path.exists(name):
+        return _load_csv(name, target, task)
+    raise CompareError(
+        f"unknown dataset {name!r} (built-in: {', '.join(BUILTIN_DATASETS)}; "
+        "or the path of a CSV file)"
+    )
+
+
+def _check_folds(data, cv):
+    if cv < 2:
+        raise CompareError(f"--cv must be at least 2, got {cv}")
+    if data.n_samples < cv:
+        raise CompareError(f"{data.name} has {data.n_samples} rows, too few for {cv} folds")
+    if data.task == "classification":
+        labels, counts = np.unique(data.y, return_counts=True)
+        if len(labels) < 2:
+            raise CompareError(f"{data.name}: classification needs at least 2 classes")
+        if len(labels) > data.n_samples // 2:
+            raise CompareError(
+                f"{data.name}: the target has {len(labels)} distinct values in "
+                f"{data.n_samples} rows; if it is continuous use --task regression"
+            )
+        if counts.min() < cv:
+            # Stratified folds would otherwise leave the class out of some
+            # training sets, which only warns and skews the comparison.
+            rare = labels[np.argmin(counts)]
+            raise CompareError(
+                f"{data.name}: class {str(rare)!r} has only {counts.min()} rows, too few "
+                f"for {cv} folds (lower --cv)"
+            )
+
+
+# --------------------------------------------------------------------------
+# Cross-validation
+# --------------------------------------------------------------------------
+
+
+def _preprocessor(data):
+    if not data.categorical:
+        return StandardScaler()
+    numeric = [c for c in data.X.columns if c not in data.categorical]
+    return ColumnTransformer(
+        [
+            ("num", StandardScaler(), numeric),
+            # Dense output: the torch estimators take dense arrays; ignore
+            # categories met only in a test fold instead of failing on them.
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), data.categorical),
+        ]
+    )
+
+
+def _make_models(task, params, device):
+    """Return ``[(name, estimator or None, note)]``: sknn first, sklearn second."""
+    # Imported here so `python -m sknn --help` stays fast (no torch import).
+    from sknn import TorchMLPClassifier, TorchMLPRegressor
+
+    if task == "classification":
+        torch_cls, sk_cls = TorchMLPClassifier, MLPClassifier
+    else:
+        torch_cls, sk_cls = TorchMLPRegressor, MLPRegressor
+    models = [(f"sknn.{torch_cls.__name__}", torch_cls(**params, device=device), None)]
+    name = f"sklearn.{sk_cls.__name__}"
+    if params["activation"] not in SKLEARN_ACTIVATIONS:
+        models.append((name, None, f"activation {params['activation']!r} not in sklearn"))
+    elif params["solver"] not in SKLEARN_SOLVERS:
+        models.append((name, None, f"solver {params['solver']!r} not in sklearn"))
+    else:
+        models.append((name, sk_cls(**params), None))
+    return models
+
+
+def _jsonable(value):
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return repr(value)
+
+
+def _cross_validate(estimator, data, splitter, scoring):
+    pipe = make_pipeline(_preprocessor(data), estimator)
+    # Short --max-iter runs warn once per fold; count the warnings for a
+    # footnote instead of burying the table under them.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        cv = cross_validate(
+            pipe, data.X, data.y, cv=splitter, scoring=scoring,
+            return_train_score=False, error_score="raise",
+        )
+    n_convergence = 0
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            n_convergence += 1
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return cv, n_convergence
+
+
+def run_comparison(data, params, cv=5, device="auto"):
+    """Cross-validate sknn's and sklearn's MLP on one data set.
+
+    Both models get the same preprocessing (standard scaling, one-hot encoding
+    of categorical columns), hyper-parameters and folds.
+
+    Parameters
+    ----------
+    data : Dataset
+    params : dict
+        Constructor parameters shared by both estimators.
+    cv : int, default=5
+        Number of folds; shuffled with ``params["random_state"]`` (or 0) so
+        that reruns and both models see the same split.
+    device : str, default="auto"
+        Torch device, for the sknn estimator only.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``dataset``, ``task``, ``n_samples``, ``n_features``,
+        ``cv``, ``metrics`` and ``models``, a list with, per model, ``name``,
+        ``params``, per-fold ``scores``, ``mean``, ``std``, ``fit_time``,
+        ``predict_time`` (per fold), ``mean_fit_time``, ``mean_predict_time``
+        and ``convergence_warnings``; or ``skipped`` with a reason.
+
+    Raises
+    ------
+    CompareError
+        For too few rows for the folds, or parameters an estimator rejects.
+    """
+    _check_folds(data, cv)
+    seed = params.get("random_state")
+    seed = 0 if seed is None else seed
+    splitter_cls = StratifiedKFold if data.task == "classification" else KFold
+    splitter = splitter_cls(n_splits=cv, shuffle=True, random_state=seed)
+    scoring_spec = SCORING[data.task]
+    scoring = {label: scorer for scorer, (label, _) in scoring_spec.items()}
+    signs = {label: sign for label, sign in scoring_spec.values()}
+
+    result = {
+        "dataset": data.name,
+        "task": data.task,
+        "task_inferred": data.task_inferred,
+        "n_samples": int(data.n_samples),
+        "n_features": int(data.n_features),
+        "categorical_features": [str(c) for c in data.categorical],
+        "cv": cv,
+        "metrics": list(scoring),
+        "params": _jsonable(params),
+        "models": [],
+    }
+    for name, estimator, note in _make_models(data.task, params, device):
+        if estimator is None:
+            result["models"].append({"name": name, "skipped": note})
+            continue
+        try:
+            scores, n_warn = _cross_validate(estimator, data, splitter, scoring)
+        except ValueError as exc:
+            # Mostly a parameter the estimator rejects (e.g. an unknown
+            # activation or device); report it like any other bad input.
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CompareError(f"{name} on {data.name}: {msg}") from exc
+        per_fold = {m: (signs[m] * scores[f"test_{m}"]).tolist() for m in scoring}
+        result["models"].append({
+            "name": name,
+            "params": _jsonable(estimator.get_params()),
+            "scores": per_fold,
+            "mean": {m: float(np.mean(v)) for m, v in per_fold.items()},
+            "std": {m: float(np.std(v)) for m, v in per_fold.items()},
+            "fit_time": scores["fit_time"].tolist(),
+            # cross_validate's score_time: one predict per fold (the scorers
+            # share it) plus the negligible metric computations.
+            "predict_time": scores["score_time"].tolist(),
+            "mean_fit_time": float(np.mean(scores["fit_time"])),
+            "mean_predict_time": float(np.mean(scores["score_time"])),
+            "convergence_warnings": n_warn,
+        })
+    return result
+
+
+# --------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------
+
+
+def format_table(result):
+    """Format one :func:`run_comparison` result as a plain-text table.
+
+    Parameters
+    ----------
+    result : dict
+
+    Returns
+    -------
+    str
+    """
+    task = result["task"] + (" (inferred; see --task)" if result.get("task_inferred") else "")
+    params = ", ".join(
+        # Lists come from JSON-ready tuples; show them the way --hidden takes them.
+        f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}"
+        for k, v in result.get("params", {}).items()
+    )
+    lines = [
+        (
+            f"{result['dataset']}: {task}, {result['n_samples']} samples, "
+            f"{result['n_features']} features, {result['cv']}-fold CV"
+        ),
+    ]
+    if params:
+        lines.append(f"params: {params}")
+
+    header = ["model", *result["metrics"], "fit (s)", "predict (s)"]
+    rows, notes = [], []
+    for model in result["models"]:
+        if "skipped" in model:
+            rows.append([model["name"], f"skipped: {model['skipped']}"])
+            continue
+        rows.append([
+            model["name"],
+            *(f"{model['mean'][m]:.4f} ± {model['std'][m]:.4f}" for m in result["metrics"]),
+            f"{model['mean_fit_time']:.3f}",
+            f"{model['mean_predict_time']:.4f}",
+        ])
+        if model["convergence_warnings"]:
+            notes.append(
+                f"note: {model['name']} reached max_iter without converging in "
+                f"{model['convergence_warnings']} of {result['cv']} folds"
+            )
+    # Skipped rows hold one free-text cell and do not set column widths.
+    full = [header] + [r for r in rows if len(r) == len(header)]
+    widths = [max(len(r[i]) for r in full) for i in range(len(header))]
+
+    def fmt(row):
+        if len(row) != len(header):
+            return f"{row[0]:<{widths[0]}}  {row[1]}"
+        cells = [f"{row[0]:<{widths[0]}}"] + [f"{c:>{w}}" for c, w in zip(row[1:], widths[1:])]
+        return "  ".join(cells)
+
+    lines += [fmt(header), "-" * len(fmt(header))] + [fmt(r) for r in rows]
+    return "\n".join(lines + notes)
+
+
+def to_json(results, header):
+    """Serialise a list of results, with a header dict, as indented JSON.
+
+    Parameters
+    ----------
+    results : list of dict
+        :func:`run_comparison` results.
+    header : dict
+        Run-wide information (versions, parameters).
+
+    Returns
+    -------
+    str
+    """
+    return json.dumps({**header, "results": results}, indent=2)
+
+
+def plot_results(results, path):
+    """Save a bar chart of scores and times, one row of panels per data set.
+
+    Parameters
+    ----------
+    results : list of dict
+        :func:`run_comparison` results.
+    path : str
+        Output image file; the format follows its extension.
+    """
+    from .plotting import _import_matplotlib
+
+    _import_matplotlib()
+    # The object-oriented Figure API needs no GUI backend and leaves
+    # pyplot's global state alone.
+    from matplotlib.figure import Figure
+
+    panels = [r["metrics"] + ["fit time (s)", "predict time (s)"] for r in results]
+    ncols = max(len(p) for p in panels)
+    fig = Figure(figsize=(2.6 * ncols, 2.6 * len(results)), layout="constrained")
+    axes = fig.subplots(len(results), ncols, squeeze=False)
+    for row, (result, titles) in enumerate(zip(results, panels)):
+        models = [m for m in result["models"] if "skipped" not in m]
+        names = [m["name"].split(".", 1)[0] for m in models]
+        colors = [f"C{i}" for i in range(len(models))]
+        for col, title in enumerate(titles):
+            ax = axes[row, col]
+            if title in result["metrics"]:
+                heights = [m["mean"][title] for m in models]
+                errors = [m["std"][title] for m in models]
+            else:
+                key = "mean_fit_time" if title.startswith("fit") else "mean_predict_time"
+                heights, errors = [m[key] for m in models], None
+            ax.bar(names, heights, yerr=errors, color=colors, capsize=4)
+            ax.set_title(f"{os.path.basename(result['dataset'])}: {title}", fontsize=9)
+            ax.tick_params(labelsize=8)
+        for col in range(len(titles), ncols):
+            axes[row, col].set_visible(False)
+    fig.savefig(path, dpi=100)

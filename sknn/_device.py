@@ -1,0 +1,64 @@
+"""Choosing the device, and moving data to it once per fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def parse_device(device) -> torch.device:
+    """Turn the ``device`` parameter into a ``torch.device`` (no availability check).
+
+    Raises
+    ------
+    ValueError
+        For a string torch does not understand.
+    """
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a valid device; use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        ) from exc
+
+
+def resolve_device(device) -> torch.device:
+    """Like :func:`parse_device`, and check that the device can be used here."""
+    dev = parse_device(device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on this "
+                "machine (torch.cuda.is_available() is False); use device='cpu' or 'auto'."
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but only {torch.cuda.device_count()} "
+                "CUDA device(s) are visible."
+            )
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} was requested but MPS is not available.")
+    return dev
+
+
+def to_tensor(a, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Copy a numpy array or scipy sparse matrix into a dense tensor on ``device``.
+
+    Sparse input is densified: ``nn.Linear`` needs dense rows, and the data is
+    moved once per fit, not per batch.
+    """
+    if sp.issparse(a):
+        a = a.toarray()
+    # torch.from_numpy shares memory and warns on read-only arrays (memmaps);
+    # ascontiguousarray also turns F-ordered input into something torch can view.
+    a = np.ascontiguousarray(a)
+    if not a.flags.writeable:
+        a = a.copy()
+    return torch.from_numpy(a).to(device=device, dtype=dtype)

@@ -1,0 +1,241 @@
+"""The training loop: epochs over tensors that already live on the device.
+
+Knows torch, not scikit-learn. Speed rules kept here: the data is moved to the
+device once per fit; a batch is a slice of a permutation (no Dataset or
+DataLoader); losses are accumulated on the device and read back once per
+epoch, together with the validation results, in a single host sync.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ._losses import OUTPUT_ACTIVATIONS
+
+
+@dataclass
+class TensorData:
+    """Inputs, encoded targets and optional sample weights, all on one device."""
+
+    X: torch.Tensor
+    Y: torch.Tensor
+    sw: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+
+def batch_bounds(n: int, batch_size: int, min_size: int = 1) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each batch, as ``sklearn.utils.gen_batches``.
+
+    A trailing batch smaller than ``min_size`` is merged into the previous one
+    (batch normalisation cannot train on a single row).
+    """
+    bounds = [(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < min_size:
+        bounds[-2:] = [(bounds[-2][0], n)]
+    return bounds
+
+
+def make_autograd_step(module, loss_fn, alpha: float, weights):
+    """General training step: forward, scikit-learn's L2 term, backward.
+
+    Returns ``step(X, Y, sw, sw_sum) -> reported_loss`` (a 0-d tensor).
+    """
+
+    def step(X, Y, sw, sw_sum):
+        module.zero_grad(set_to_none=True)
+        objective, reported = loss_fn(module(X), Y, sw, sw_sum)
+        if alpha:
+            # scikit-learn divides the penalty by the batch's weight sum.
+            penalty = (0.5 * alpha) * sum(w.square().sum() for w in weights) / sw_sum
+            objective = objective + penalty
+            reported = reported + penalty
+        objective.backward()
+        return reported.detach()
+
+    return step
+
+
+class StoppingRule:
+    """scikit-learn's no-improvement counter; kept across warm starts and partial_fit.
+
+    Without validation data it watches the training loss, with it the
+    validation score, and then keeps a copy of the best weights.
+    """
+
+    def __init__(self, tol: float, n_iter_no_change, use_validation: bool):
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.use_validation = use_validation
+        self.count = 0
+        self.best_loss = None if use_validation else np.inf
+        self.best_score = -np.inf if use_validation else None
+        self.best_state: dict | None = None
+
+    def update(self, loss: float, score: float | None, module) -> bool:
+        """Record one epoch; return True once it has stalled too long."""
+        if self.use_validation:
+            self.count = self.count + 1 if score < self.best_score + self.tol else 0
+            if score > self.best_score:
+                self.best_score = score
+                self.best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        else:
+            self.count = self.count + 1 if loss > self.best_loss - self.tol else 0
+            self.best_loss = min(self.best_loss, loss)
+        return self.count > self.n_iter_no_change
+
+
+@dataclass
+class Outcome:
+    """What one call of :func:`train_stochastic` did."""
+
+    n_iter: int = 0
+    samples_seen: int = 0
+    loss: float = np.nan
+    stopped: bool = False
+    records: list[dict] = field(default_factory=list)
+
+
+def _validate(module, data: TensorData, loss_fn, output: str, score_fn):
+    """Validation loss and score as device tensors (no host sync)."""
+    module.eval()
+    with torch.no_grad():
+        z = module(data.X)
+        sw_sum = len(data) if data.sw is None else data.sw.sum()
+        _, val_loss = loss_fn(z, data.Y, data.sw, sw_sum)
+        score = score_fn(z, OUTPUT_ACTIVATIONS[output](z), data.Y, data.sw)
+    module.train()
+    return val_loss, score
+
+
+def train_stochastic(
+    *,
+    module: torch.nn.Module,
+    step: Callable,
+    optimizer: torch.optim.Optimizer,
+    schedule,
+    train: TensorData,
+    batch_size: int,
+    min_batch: int,
+    max_iter: int,
+    order: Callable[[], np.ndarray] | None,
+    stopper: StoppingRule,
+    reporter,
+    incremental: bool,
+    first_epoch: int,
+    t0: int,
+    loss_fn=None,
+    output: str = "identity",
+    validation: TensorData | None = None,
+    score_fn: Callable | None = None,
+    verbose=False,
+) -> Outcome:
+    """Run epochs of mini-batch training with scikit-learn's stopping rules.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Trained in place.
+    step : callable
+        ``step(X, Y, sw, sw_sum) -> reported loss``; computes gradients.
+    optimizer : torch.optim.Optimizer
+    schedule : sknn._schedulers.Schedule
+    train : TensorData
+    batch_size, min_batch : int
+        Rows per batch; a trailing batch under ``min_batch`` joins the previous one.
+    max_iter : int
+        Epochs at most (partial_fit: exactly one).
+    order : callable or None
+        Returns the epoch's row permutation; None keeps the data's order.
+    stopper : StoppingRule
+    reporter : sknn._progress.Reporter
+    incremental : bool
+        One epoch only (partial_fit).
+    first_epoch, t0 : int
+        Epochs and samples seen before this call.
+    loss_fn, output, validation, score_fn :
+        Validation data and how to score it (early stopping), or None.
+    verbose : bool or int
+
+    Returns
+    -------
+    Outcome
+    """
+    n = len(train)
+    bounds = batch_bounds(n, batch_size, min_batch)
+    full_batch = len(bounds) == 1
+    sw_sums = [
+        (stop - start) if train.sw is None else None for start, stop in bounds
+    ]
+    out = Outcome(samples_seen=t0)
+    is_lbfgs = isinstance(optimizer, torch.optim.LBFGS)
+    module.train()
+    try:
+        for _ in range(max_iter):
+            tic = time.perf_counter()
+            lr = float(optimizer.param_groups[0]["lr"])
+            perm = order() if order is not None else None
+            if perm is not None and not full_batch:
+                perm = torch.from_numpy(perm).to(train.X.device, non_blocking=True)
+            total = torch.zeros((), dtype=train.X.dtype, device=train.X.device)
+            for (start, stop), sw_sum in zip(bounds, sw_sums):
+                if perm is None or full_batch:
+                    Xb, Yb = train.X[start:stop], train.Y[start:stop]
+                    swb = None if train.sw is None else train.sw[start:stop]
+                else:
+                    idx = perm[start:stop]
+                    Xb, Yb = train.X.index_select(0, idx), train.Y.index_select(0, idx)
+                    swb = None if train.sw is None else train.sw.index_select(0, idx)
+                if sw_sum is None:
+                    sw_sum = swb.sum()
+                if is_lbfgs:
+                    reported = optimizer.step(lambda: step(Xb, Yb, swb, sw_sum))
+                else:
+                    reported = step(Xb, Yb, swb, sw_sum)
+                    optimizer.step()
+                schedule.batch_end()
+                total.add_(reported, alpha=stop - start)
+            # One host sync per epoch for everything we need to read.
+            if validation is not None:
+                val_loss, val_score = _validate(module, validation, loss_fn, output, score_fn)
+                loss, val_loss, val_score = torch.stack([total / n, val_loss, val_score]).tolist()
+            else:
+                loss, val_loss, val_score = (total / n).item(), None, None
+            out.n_iter += 1
+            out.samples_seen += n
+            out.loss = loss
+            record = {
+                "epoch": first_epoch + out.n_iter, "loss": loss, "val_loss": val_loss,
+                "val_score": val_score, "lr": lr, "time": time.perf_counter() - tic,
+            }
+            out.records.append(record)
+            reporter.epoch(out.n_iter, record)
+            stalled = stopper.update(loss, val_score, module)
+            schedule.epoch_end(out.samples_seen, loss, val_score)
+            if stalled:
+                what = "Validation score" if stopper.use_validation else "Training loss"
+                msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
+                    what, stopper.tol, stopper.n_iter_no_change
+                )
+                if schedule.on_stall(msg, reporter.say):
+                    out.stopped = True
+                    break
+                stopper.count = 0
+            if incremental:
+                break
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user.")
+        out.stopped = True
+    finally:
+        reporter.close()
+    if stopper.use_validation and stopper.best_state is not None:
+        module.load_state_dict(stopper.best_state)
+    module.eval()
+    return out

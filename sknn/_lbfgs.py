@@ -1,0 +1,95 @@
+"""scikit-learn's ``solver="lbfgs"``: scipy's L-BFGS-B on the full data set.
+
+The loss and its gradient come from torch (any module, any loss in the
+registry); scipy drives the iterations in float64 exactly as scikit-learn does.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.optimize
+import torch
+from torch.nn.utils import parameters_to_vector, vector_to_parameters
+
+from ._engine import TensorData
+
+
+def train_lbfgs(
+    *, module, loss_fn, alpha: float, weights, data: TensorData, max_iter: int,
+    max_fun: int, tol: float, reporter, first_epoch: int,
+):
+    """Minimise the full-batch objective with L-BFGS-B.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Trained in place.
+    loss_fn : callable
+        ``loss_fn(z, Y, sw, sw_sum) -> (objective, reported)``.
+    alpha : float
+        L2 penalty, scikit-learn's ``0.5 * alpha * ||W||^2 / sw_sum``.
+    weights : list of torch.Tensor
+        The penalised weight matrices.
+    data : TensorData
+    max_iter, max_fun : int
+        scipy's ``maxiter`` and ``maxfun``.
+    tol : float
+        scipy's ``gtol``.
+    reporter : sknn._progress.Reporter
+    first_epoch : int
+        Iterations recorded before this call (for ``history_``).
+
+    Returns
+    -------
+    result : scipy.optimize.OptimizeResult
+        With ``reported`` (the loss as scikit-learn reports it) and
+        ``records`` (one ``history_`` entry per iteration) added.
+    """
+    params = [p for p in module.parameters() if p.requires_grad]
+    device, dtype = params[0].device, params[0].dtype
+    sw_sum = len(data) if data.sw is None else data.sw.sum()
+    last = {}
+
+    def fun(x):
+        with torch.no_grad():
+            vector_to_parameters(torch.from_numpy(x).to(device, dtype), params)
+        module.zero_grad(set_to_none=True)
+        objective, reported = loss_fn(module(data.X), data.Y, data.sw, sw_sum)
+        if alpha:
+            penalty = (0.5 * alpha) * sum(w.square().sum() for w in weights) / sw_sum
+            objective, reported = objective + penalty, reported + penalty
+        objective.backward()
+        grad = torch.cat([p.grad.reshape(-1) for p in params])
+        last["reported"] = reported.item()
+        return objective.item(), grad.detach().cpu().numpy().astype(np.float64)
+
+    records = []
+    tic = [time.perf_counter()]
+
+    def callback(intermediate_result):
+        record = {
+            "epoch": first_epoch + len(records) + 1, "loss": last["reported"],
+            "val_loss": None, "val_score": None, "lr": None,
+            "time": time.perf_counter() - tic[0],
+        }
+        records.append(record)
+        reporter.epoch(len(records), record)
+        tic[0] = time.perf_counter()
+
+    module.train()
+    x0 = parameters_to_vector(params).detach().cpu().numpy().astype(np.float64)
+    try:
+        result = scipy.optimize.minimize(
+            fun, x0, method="L-BFGS-B", jac=True, callback=callback,
+            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+        )
+    finally:
+        reporter.close()
+    fun(result.x)  # leave the module at the solution and read its reported loss
+    module.zero_grad(set_to_none=True)
+    module.eval()
+    result.reported = last["reported"]
+    result.records = records
+    return result

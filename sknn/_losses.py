@@ -1,0 +1,143 @@
+"""Registry of losses (name -> output activation + loss) and torch validation scores.
+
+Every loss follows scikit-learn's convention: a per-sample loss summed over
+outputs, averaged over samples with the sample weights (``sum(w * l) / sum(w)``).
+That normalisation is what makes integer sample weights equal to repeated rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch.nn import functional as F
+
+
+def _squared_error(z, Y, **_):
+    return 0.5 * (z - Y).square().sum(dim=1)
+
+
+def _poisson(z, Y, **_):
+    # Half Poisson deviance with an exp link, written on the raw score z.
+    return (torch.special.xlogy(Y, Y) - Y * z - Y + torch.exp(z)).sum(dim=1)
+
+
+def _absolute_error(z, Y, **_):
+    return (z - Y).abs().mean(dim=1)
+
+
+def _huber(z, Y, *, huber_delta=1.0, **_):
+    return F.huber_loss(z, Y, reduction="none", delta=huber_delta).mean(dim=1)
+
+
+def _log_loss(z, Y, **_):
+    return -(Y * torch.log_softmax(z, dim=1)).sum(dim=1)
+
+
+def _binary_log_loss(z, Y, **_):
+    return F.binary_cross_entropy_with_logits(z, Y, reduction="none").sum(dim=1)
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """One loss.
+
+    Parameters
+    ----------
+    per_sample : callable
+        ``per_sample(z, Y, **loss_kwargs)`` -> (n_samples,) loss from raw scores.
+    output : str
+        Output activation (scikit-learn's ``out_activation_``).
+    mean_over_outputs : bool
+        scikit-learn reports the squared error averaged over outputs but trains
+        on its sum; ``True`` reproduces that: the reported loss is divided by
+        the number of outputs, the gradient is not.
+    description, lecture : str
+        One line for the docs and the course topic.
+    """
+
+    per_sample: Callable
+    output: str
+    mean_over_outputs: bool
+    description: str
+    lecture: str
+
+
+LOSSES: dict[str, LossSpec] = {
+    "squared_error": LossSpec(
+        _squared_error, "identity", True, "half squared error (MSE / 2)", "002 MSE for regression"
+    ),
+    "poisson": LossSpec(
+        _poisson, "exp", False, "half Poisson deviance with an exp output, for counts",
+        "004 output activations per task",
+    ),
+    "absolute_error": LossSpec(
+        _absolute_error, "identity", False, "mean absolute error (L1 loss)", "001 L1 loss"
+    ),
+    "huber": LossSpec(
+        _huber, "identity", False,
+        "Huber loss: squared below huber_delta, linear above (smooth L1)", "001 smooth L1",
+    ),
+    "log_loss": LossSpec(
+        _log_loss, "softmax", False, "softmax + cross entropy (multi-class)",
+        "002 softmax + cross entropy",
+    ),
+    "binary_log_loss": LossSpec(
+        _binary_log_loss, "logistic", False, "sigmoid + binary cross entropy (binary, multilabel)",
+        "004 sigmoid + BCE",
+    ),
+}
+
+OUTPUT_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "identity": lambda z: z,
+    "exp": torch.exp,
+    "softmax": lambda z: torch.softmax(z, dim=1),
+    "logistic": torch.sigmoid,
+}
+
+
+def weighted_mean(values: torch.Tensor, sw: torch.Tensor | None, sw_sum) -> torch.Tensor:
+    """``sum(sw * values) / sw_sum`` (plain mean when ``sw`` is None)."""
+    total = values.sum() if sw is None else torch.dot(values, sw)
+    return total / sw_sum
+
+
+def make_loss(name: str, n_outputs: int, **loss_kwargs):
+    """Build ``loss(z, Y, sw, sw_sum) -> (objective, reported)`` for one task.
+
+    ``objective`` is what is differentiated; ``reported`` is the value
+    scikit-learn would print and store in ``loss_curve_`` (they differ only for
+    multi-output squared error).
+    """
+    spec = LOSSES[name]
+    scale = 1.0 / n_outputs if spec.mean_over_outputs else 1.0
+
+    def loss(z, Y, sw, sw_sum):
+        value = weighted_mean(spec.per_sample(z, Y, **loss_kwargs), sw, sw_sum)
+        return value, value * scale if scale != 1.0 else value
+
+    return loss
+
+
+def accuracy(z: torch.Tensor, Y: torch.Tensor, output: str, sw: torch.Tensor | None):
+    """Weighted (subset) accuracy of raw scores ``z`` against the indicator ``Y``."""
+    if output == "softmax":
+        correct = z.argmax(dim=1) == Y.argmax(dim=1)
+    else:
+        # sigmoid(z) > 0.5  <=>  z > 0; all labels must match (subset accuracy).
+        correct = ((z > 0) == (Y > 0.5)).all(dim=1)
+    correct = correct.to(z.dtype)
+    return weighted_mean(correct, sw, correct.numel() if sw is None else sw.sum())
+
+
+def r2(pred: torch.Tensor, Y: torch.Tensor, sw: torch.Tensor | None):
+    """Weighted R^2 averaged over outputs, as ``sklearn.metrics.r2_score``."""
+    w = torch.ones_like(Y[:, 0]) if sw is None else sw
+    w = w[:, None]
+    mean = (w * Y).sum(dim=0) / w.sum()
+    num = (w * (Y - pred).square()).sum(dim=0)
+    den = (w * (Y - mean).square()).sum(dim=0)
+    # r2_score's force_finite convention for constant targets.
+    score = torch.where(den != 0, 1 - num / den, torch.where(num == 0, 1.0, 0.0).to(Y.dtype))
+    return score.mean()

@@ -1,0 +1,178 @@
+"""``MLPModule``: the network itself, a plain ``torch.nn.Module``.
+
+It knows nothing about scikit-learn, so it also serves on its own: in a
+hand-written training loop or as the ``module`` of a skorch net.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._activations import RReLU, make_activation
+from ._initializers import InitContext, init_linear
+
+NORMALIZATIONS = {
+    "batch": ("BatchNorm1d over each hidden layer's units", "001 batch normalisation"),
+    "layer": ("LayerNorm over each hidden layer's units", "001 normalisation"),
+}
+
+
+class Dropout(nn.Dropout):
+    """Dropout that draws its mask from an explicit generator.
+
+    With ``generator=None`` it is ``torch.nn.Dropout`` (global torch RNG); the
+    estimators set a generator seeded from ``random_state`` while they train.
+    """
+
+    generator: torch.Generator | None = None
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        if not self.training or self.p == 0 or self.generator is None:
+            return super().forward(input)
+        keep = torch.empty_like(input).bernoulli_(1 - self.p, generator=self.generator)
+        return input * keep / (1 - self.p)
+
+
+def _as_rng(random_state) -> np.random.RandomState:
+    if random_state is None:
+        return np.random.mtrand._rand
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    return np.random.RandomState(random_state)
+
+
+class MLPModule(nn.Module):
+    """Multilayer perceptron: ``Linear -> [norm] -> activation -> [dropout]`` per hidden layer.
+
+    The output layer is a bare ``Linear``: the module returns raw scores
+    (logits); the loss or the estimator applies the output activation.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features.
+    hidden_layer_sizes : sequence of int
+        Units of each hidden layer; empty for a linear model.
+    n_outputs : int
+        Number of output units.
+    activation : str or type, default="relu"
+        A name from :data:`sknn._activations.ACTIVATIONS` or a ``torch.nn.Module``
+        subclass (one instance is created per hidden layer).
+    activation_kwargs : dict, default=None
+        Keyword arguments for the activation's constructor.
+    init : str or callable, default="sklearn"
+        A name from :data:`sknn._initializers.INITIALIZERS` or a callable applied
+        to each weight.
+    init_kwargs : dict, default=None
+        Keyword arguments for the initialisation scheme.
+    dropout : float or sequence of float, default=0.0
+        Dropout probability after each hidden layer's activation, one value
+        for all or one per hidden layer.
+    normalization : {None, "batch", "layer"}, default=None
+        Normalisation applied between each hidden ``Linear`` and its activation.
+    random_state : int, numpy RandomState or None, default=None
+        Source of the initial weights. The scikit-learn scheme draws from it
+        directly; the other schemes from a ``torch.Generator`` seeded by it.
+    dtype : torch.dtype, default=torch.float32
+    device : torch.device or str, default=None
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknn import MLPModule
+    >>> net = MLPModule(4, (10,), 3, activation="tanh", random_state=0)
+    >>> net(torch.zeros(2, 4)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        hidden_layer_sizes: Sequence[int],
+        n_outputs: int,
+        activation="relu",
+        activation_kwargs: dict | None = None,
+        init="sklearn",
+        init_kwargs: dict | None = None,
+        dropout: float | Sequence[float] = 0.0,
+        normalization: str | None = None,
+        random_state=None,
+        dtype: torch.dtype = torch.float32,
+        device=None,
+    ):
+        super().__init__()
+        device = torch.device("cpu" if device is None else device)
+        hidden = [int(h) for h in hidden_layer_sizes]
+        drops = _per_layer(dropout, len(hidden))
+        units = [int(n_features), *hidden, int(n_outputs)]
+        layers: list[nn.Module] = []
+        for i, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:])):
+            # skip_init: building a Linear normally draws from the global RNG.
+            layers.append(
+                nn.utils.skip_init(nn.Linear, fan_in, fan_out, dtype=dtype, device=device)
+            )
+            if i == len(hidden):
+                break
+            if normalization == "batch":
+                layers.append(nn.BatchNorm1d(fan_out, dtype=dtype, device=device))
+            elif normalization == "layer":
+                layers.append(nn.LayerNorm(fan_out, dtype=dtype, device=device))
+            elif normalization is not None:
+                raise ValueError(f"Unknown normalization {normalization!r}.")
+            layers.append(make_activation(activation, activation_kwargs).to(device, dtype))
+            if drops[i] > 0:
+                layers.append(Dropout(drops[i]))
+        self.layers = nn.Sequential(*layers)
+        rng = _as_rng(random_state)
+        needs_torch_rng = not (isinstance(init, str) and init in ("sklearn", "zeros", "ones", "constant"))
+        generator = torch.Generator(device="cpu")
+        if needs_torch_rng:
+            generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        ctx = InitContext(activation, activation_kwargs, rng, generator)
+        for linear in self.linear_layers():
+            if linear.weight.device.type == "cpu":
+                init_linear(linear, init, init_kwargs, ctx)
+            else:
+                # Generators are per device; initialise on CPU, then copy over.
+                tmp = nn.utils.skip_init(nn.Linear, linear.in_features, linear.out_features, dtype=dtype)
+                init_linear(tmp, init, init_kwargs, ctx)
+                with torch.no_grad():
+                    linear.weight.copy_(tmp.weight)
+                    linear.bias.copy_(tmp.bias)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Raw output scores for a batch ``X`` of shape (n_samples, n_features)."""
+        return self.layers(X)
+
+    def linear_layers(self) -> list[nn.Linear]:
+        """The ``nn.Linear`` layers in order, input to output."""
+        return [m for m in self.layers if isinstance(m, nn.Linear)]
+
+    def set_generator(self, generator: torch.Generator | None) -> None:
+        """Make dropout and RReLU draw from ``generator`` (``None``: global RNG)."""
+        for m in self.layers:
+            if isinstance(m, (Dropout, RReLU)):
+                m.generator = generator
+
+    def has_random_layers(self) -> bool:
+        """Whether training draws random numbers (dropout or RReLU)."""
+        return any(
+            isinstance(m, RReLU) or (isinstance(m, Dropout) and m.p > 0) for m in self.layers
+        )
+
+
+def _per_layer(value, n_hidden: int) -> list[float]:
+    if isinstance(value, Real):
+        return [float(value)] * n_hidden
+    values = [float(v) for v in value]
+    if len(values) != n_hidden:
+        raise ValueError(
+            f"dropout has {len(values)} values but there are {n_hidden} hidden layers; "
+            "give one float, or one per hidden layer."
+        )
+    return values

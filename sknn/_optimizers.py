@@ -1,0 +1,116 @@
+"""Registry of optimizers: name -> ``torch.optim`` class and the mapping of
+scikit-learn's parameters (``learning_rate_init``, ``momentum``, ``beta_1`` ...)
+onto its keyword arguments. ``lbfgs`` is scikit-learn's full-batch L-BFGS-B,
+run by :mod:`sknn._lbfgs`, and has no entry here beyond its name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+
+def _lr(p):
+    return {"lr": p["learning_rate_init"]}
+
+
+def _adam_like(p):
+    return {**_lr(p), "betas": (p["beta_1"], p["beta_2"]), "eps": p["epsilon"]}
+
+
+def _sgd(p):
+    # scikit-learn accepts nesterovs_momentum=True with momentum=0 (plain SGD);
+    # torch refuses that combination.
+    momentum = p["momentum"]
+    return {**_lr(p), "momentum": momentum, "nesterov": bool(p["nesterovs_momentum"] and momentum > 0)}
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """One optimizer.
+
+    Parameters
+    ----------
+    cls : type or None
+        The ``torch.optim.Optimizer`` subclass (None for lbfgs).
+    kwargs : callable
+        Maps the estimator's parameters (a dict) to constructor keyword arguments.
+    description, lecture : str
+        One line for the docs and the course topic.
+    """
+
+    cls: type | None
+    kwargs: Callable[[dict], dict]
+    description: str
+    lecture: str
+
+
+OPTIMIZERS: dict[str, OptimizerSpec] = {
+    "lbfgs": OptimizerSpec(
+        None, lambda p: {}, "scikit-learn's full-batch L-BFGS-B (scipy); max_fun applies",
+        "003 gradient descent",
+    ),
+    "sgd": OptimizerSpec(
+        torch.optim.SGD, _sgd, "SGD with momentum / nesterovs_momentum", "001 SGD, momentum"
+    ),
+    "adam": OptimizerSpec(
+        torch.optim.Adam, _adam_like, "Adam (beta_1, beta_2, epsilon)", "001 Adam"
+    ),
+    "adamw": OptimizerSpec(
+        torch.optim.AdamW, _adam_like, "Adam with decoupled weight decay (default 0.01)",
+        "001 Adam",
+    ),
+    "adamax": OptimizerSpec(
+        torch.optim.Adamax, _adam_like, "Adam with an infinity-norm second moment", "001 Adam"
+    ),
+    "nadam": OptimizerSpec(
+        torch.optim.NAdam, _adam_like, "Adam with Nesterov momentum", "001 Adam"
+    ),
+    "radam": OptimizerSpec(
+        torch.optim.RAdam, _adam_like, "rectified Adam (variance warm-up)", "001 Adam"
+    ),
+    "rmsprop": OptimizerSpec(
+        torch.optim.RMSprop, lambda p: {**_lr(p), "eps": p["epsilon"]},
+        "RMSProp (smoothing constant alpha=0.99, settable)", "001 RMSProp",
+    ),
+    "adagrad": OptimizerSpec(
+        torch.optim.Adagrad, _lr, "AdaGrad (per-parameter accumulated squared gradients)",
+        "001 AdaGrad",
+    ),
+    "adadelta": OptimizerSpec(
+        torch.optim.Adadelta, _lr,
+        "Adadelta (usually wants learning_rate_init=1.0)", "001 optimizers",
+    ),
+    "asgd": OptimizerSpec(torch.optim.ASGD, _lr, "averaged SGD", "001 SGD"),
+}
+
+STOCHASTIC = frozenset(name for name in OPTIMIZERS if name != "lbfgs")
+
+
+def make_optimizer(solver, params, est_params: dict, optimizer_kwargs: dict | None):
+    """Build the optimizer for ``params``.
+
+    Parameters
+    ----------
+    solver : str or type
+        A key of :data:`OPTIMIZERS` (not ``"lbfgs"``) or an Optimizer subclass,
+        which gets ``lr=learning_rate_init``.
+    params : iterable of torch.nn.Parameter
+    est_params : dict
+        The estimator's ``get_params()``.
+    optimizer_kwargs : dict or None
+        Overrides and extra keyword arguments (``weight_decay``, ``alpha`` ...).
+
+    Returns
+    -------
+    optimizer : torch.optim.Optimizer
+    """
+    if isinstance(solver, str):
+        spec = OPTIMIZERS[solver]
+        cls, kwargs = spec.cls, spec.kwargs(est_params)
+    else:
+        cls, kwargs = solver, _lr(est_params)
+    kwargs.update(optimizer_kwargs or {})
+    return cls(params, **kwargs)

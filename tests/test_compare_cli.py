@@ -1,0 +1,217 @@
+"""Tests of ``python -m sknn compare`` (sknn/__main__.py and sknn/_compare.py).
+
+Successful runs go through a real subprocess. Each process pays ~2-3 s of
+torch/sklearn imports, so the error cases run in-process through ``main``,
+with a few of them also checked end to end as subprocesses.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sknn.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[1]
+# Small and fast: the point is the plumbing, not the scores.
+FAST = ["--cv", "3", "--max-iter", "30", "--hidden", "8"]
+
+
+def run_cli(*args):
+    env = dict(os.environ)
+    # Run against this checkout whether or not sknn is installed.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "sknn", "compare", *args],
+        check=False, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def csv_path(tmp_path_factory):
+    """A small mixed-type CSV: two numeric features, one categorical one."""
+    rng = np.random.default_rng(0)
+    n = 60
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    color = rng.choice(["red", "green", "blue"], size=n)
+    label = np.where(x1 + (color == "red") > 0.3, "yes", "no")
+    price = 3 * x1 - x2 + 2 * (color == "red") + 0.1 * rng.normal(size=n)
+    path = tmp_path_factory.mktemp("data") / "mixed.csv"
+    lines = ["x1,x2,color,label,price"]
+    lines += [f"{a:.4f},{b:.4f},{c},{d},{e:.4f}" for a, b, c, d, e in
+              zip(x1, x2, color, label, price)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_builtin_dataset_table_and_json(tmp_path):
+    out = tmp_path / "res.json"
+    proc = run_cli("--dataset", "iris", *FAST, "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    text = proc.stdout
+    assert "iris: classification, 150 samples, 4 features, 3-fold CV" in text
+    assert "accuracy" in text and "f1_macro" in text and "fit (s)" in text
+    assert "predict (s)" in text and "±" in text
+    assert "sknn.TorchMLPClassifier" in text and "sklearn.MLPClassifier" in text
+    # max_iter=30 cannot converge: a footnote, not a wall of warnings.
+    assert "without converging" in text
+    assert "ConvergenceWarning" not in proc.stderr
+
+    report = json.loads(out.read_text())
+    assert set(report["versions"]) == {"sknn", "scikit-learn", "torch"}
+    (result,) = report["results"]
+    assert result["dataset"] == "iris"
+    assert result["task"] == "classification"
+    assert (result["n_samples"], result["n_features"], result["cv"]) == (150, 4, 3)
+    assert [m["name"] for m in result["models"]] == [
+        "sknn.TorchMLPClassifier", "sklearn.MLPClassifier"]
+    for model in result["models"]:
+        assert set(model["scores"]) == {"accuracy", "f1_macro"}
+        assert all(len(v) == 3 for v in model["scores"].values())
+        assert 0 <= model["mean"]["accuracy"] <= 1
+        assert model["mean"]["accuracy"] == pytest.approx(np.mean(model["scores"]["accuracy"]))
+        assert model["std"]["f1_macro"] == pytest.approx(np.std(model["scores"]["f1_macro"]))
+        assert len(model["fit_time"]) == len(model["predict_time"]) == 3
+        assert model["mean_fit_time"] > 0 and model["mean_predict_time"] > 0
+        # Same hyper-parameters for both models.
+        assert model["params"]["hidden_layer_sizes"] == [8]
+        assert model["params"]["max_iter"] == 30
+        assert model["params"]["random_state"] == 0
+    assert result["models"][0]["params"]["device"] == "auto"
+
+
+def test_csv_classification_with_categorical_column(csv_path, tmp_path):
+    out = tmp_path / "res.json"
+    proc = run_cli("--dataset", str(csv_path), "--target", "label", *FAST, "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    # Non-numeric target: classification, and the guess is flagged.
+    assert "classification (inferred; see --task)" in proc.stdout
+    assert "60 samples, 4 features" in proc.stdout  # x1, x2, color, price
+    result = json.loads(out.read_text())["results"][0]
+    assert result["task"] == "classification" and result["task_inferred"]
+    assert result["categorical_features"] == ["color"]
+
+
+def test_csv_regression_inferred_and_forced(csv_path, tmp_path):
+    out = tmp_path / "res.json"
+    proc = run_cli("--dataset", str(csv_path), "--target", "price", *FAST,
+                   "--task", "regression", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "regression, 60 samples, 4 features" in proc.stdout
+    for metric in ("r2", "mae", "rmse"):
+        assert metric in proc.stdout
+    result = json.loads(out.read_text())["results"][0]
+    assert result["metrics"] == ["r2", "mae", "rmse"]
+    assert [m["name"] for m in result["models"]] == [
+        "sknn.TorchMLPRegressor", "sklearn.MLPRegressor"]
+    for model in result["models"]:
+        # Errors are reported as positive numbers, unlike sklearn's scorers.
+        assert model["mean"]["mae"] > 0 and model["mean"]["rmse"] >= model["mean"]["mae"]
+
+
+def test_plot_option(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "chart.png"
+    proc = run_cli("--dataset", "iris", *FAST, "--plot", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {out}" in proc.stdout
+
+
+def _one_line_error(capsys, argv):
+    code = main(["compare", *argv])
+    captured = capsys.readouterr()
+    assert code == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("sknn compare: error: ")
+    assert "Traceback" not in captured.err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--dataset", "no_such_file.csv", "--target", "y"], "file not found"),
+        (["--dataset", "{csv}", "--target", "nope"], "column 'nope' not found"),
+        (["--dataset", "{csv}"], "--target COLUMN is required"),
+        (["--dataset", "{csv}", "--target", "label", "--task", "regression"], "not numeric"),
+        (["--dataset", "{csv}", "--target", "price", "--task", "classification"],
+         "continuous"),
+        (["--dataset", "{csv}", "--target", "label", "--cv", "100"], "too few"),
+        (["--dataset", "iris", "--cv", "1"], "--cv must be at least 2"),
+        (["--dataset", "mnist"], "unknown dataset 'mnist'"),
+        (["--dataset", "california"], "unknown dataset"),
+        (["--dataset", "iris", "--target", "y"], "only applies to CSV"),
+        (["--dataset", "diabetes", "--task", "classification"], "continuous target"),
+        (["--hidden", "64,x"], "invalid --hidden"),
+        (["--hidden", "0"], "invalid --hidden"),
+        (["--hidden", ""], "invalid --hidden"),
+        (["--cv", "abc"], "invalid int value"),
+        (["--max-iter", "0"], "--max-iter"),
+        (["--activation", "nope"], "invalid choice"),
+        (["--solver", "nope"], "invalid choice"),
+        (["--device", "not_a_device"], "--device"),
+        (["--json", "/no/such/folder/out.json"], "does not exist"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_bad_input_is_one_line_error(capsys, csv_path, argv, expected):
+    argv = [a.replace("{csv}", str(csv_path)) for a in argv]
+    assert expected in _one_line_error(capsys, argv)
+
+
+def test_too_few_rows(capsys, tmp_path):
+    path = tmp_path / "tiny.csv"
+    path.write_text("a,b,y\n1,2,3.5\n2,3,4.5\n3,1,0.5\n")
+    msg = _one_line_error(capsys, ["--dataset", str(path), "--target", "y", "--cv", "5"])
+    assert "3 rows, too few for 5 folds" in msg
+
+
+def test_unreadable_csv(capsys, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    assert "cannot read" in _one_line_error(capsys, ["--dataset", str(path), "--target", "y"])
+
+
+def test_missing_values(capsys, tmp_path):
+    path = tmp_path / "holes.csv"
+    path.write_text("a,b,y\n1,,0\n2,3,1\n3,1,0\n4,1,1\n")
+    assert "missing values" in _one_line_error(
+        capsys, ["--dataset", str(path), "--target", "y", "--cv", "2"])
+
+
+def test_plot_without_matplotlib(capsys, monkeypatch):
+    # A None entry in sys.modules makes the import fail, as if not installed.
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    msg = _one_line_error(capsys, ["--dataset", "iris", "--plot", "out.png"])
+    assert "pip install sknn[plot]" in msg
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--dataset", "no_such_file.csv", "--target", "y"], "file not found"),
+        (["--hidden", "64,x"], "invalid --hidden"),
+        (["--activation", "nope"], "invalid choice"),
+    ],
+)
+def test_bad_input_subprocess(argv, expected):
+    proc = run_cli(*argv)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("sknn compare: error: ") and expected in lines[0]
+    assert proc.stdout == ""
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "compare" in capsys.readouterr().err
