@@ -96,8 +96,11 @@ def run_case(case, libs, repeats, quick):
         result["libs"][lib] = entry
     if case.name == "large":
         flops = training_flops(
-            result["n_features"], case.hidden, result["n_classes"],
-            result["n_train"], case.epochs,
+            result["n_features"],
+            case.hidden,
+            result["n_classes"],
+            result["n_train"],
+            case.epochs,
         )
         result["train_gflop"] = flops / 1e9
         for lib in libs:
@@ -118,7 +121,9 @@ def check_targets(result):
         gap = libs["sklearn"]["accuracy"] - s["accuracy"]
         checks.append(("accuracy within 1 point of MLPClassifier", gap <= ACC_TOLERANCE))
     if "skorch" in libs:
-        checks.append((f"time <= {TARGET_VS_SKORCH}x skorch", s["ratio_vs_skorch"] <= TARGET_VS_SKORCH))
+        checks.append(
+            (f"time <= {TARGET_VS_SKORCH}x skorch", s["ratio_vs_skorch"] <= TARGET_VS_SKORCH)
+        )
     if "torch" in libs:
         checks.append(("no slower than torch loop", s["ratio_vs_torch"] <= TARGET_VS_TORCH))
     return checks
@@ -131,12 +136,16 @@ def fmt_ratio(entry, peer):
 
 def print_result(result, peak):
     header = (
-        f"\n== {result['case']}: {result['data']} train {result['n_train']}x{result['n_features']}, "
+        f"\n== {result['case']}: {result['data']} "
+        f"train {result['n_train']}x{result['n_features']}, "
         f"{result['n_classes']} classes, hidden {tuple(result['hidden'])}, "
         f"{result['epochs']} epochs, batch {result['batch']}"
     )
     print(header)
-    cols = f"{'library':<9} {'fit s':>8} {'vs sklearn':>11} {'vs skorch':>10} {'vs torch':>9} {'test acc':>9}"
+    cols = (
+        f"{'library':<9} {'fit s':>8} {'vs sklearn':>11} {'vs skorch':>10} "
+        f"{'vs torch':>9} {'test acc':>9}"
+    )
     if "train_gflop" in result:
         cols += f" {'GFLOP/s':>8} {'% peak':>7}"
     print(cols)
@@ -154,14 +163,21 @@ def print_result(result, peak):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="tiny,small,medium,large",
-                        help="comma-separated subset of tiny,small,medium,large")
+    parser.add_argument(
+        "--cases",
+        default="tiny,small,medium,large",
+        help="comma-separated subset of tiny,small,medium,large",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="repeats per case (median reported)")
     parser.add_argument("--json", metavar="OUT", help="write all raw timings and ratios to OUT")
-    parser.add_argument("--quick", action="store_true",
-                        help="reduced epochs and a 20k-row large case, for smoke tests")
-    parser.add_argument("--libs", default=None,
-                        help="comma-separated subset of sknn,sklearn,skorch,torch")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="reduced epochs and a 20k-row large case, for smoke tests",
+    )
+    parser.add_argument(
+        "--libs", default=None, help="comma-separated subset of sknn,sklearn,skorch,torch"
+    )
     args = parser.parse_args(argv)
 
     names = [c.strip() for c in args.cases.split(",") if c.strip()]

@@ -85,9 +85,19 @@ class RawFusedAdam:
         torch._foreach_add_(self.steps, 1)
         with torch.no_grad():
             torch._fused_adam_(
-                self.params, self.grads, self.exp_avgs, self.exp_avg_sqs, [], self.steps,
-                amsgrad=False, lr=self.lr, beta1=self.betas[0], beta2=self.betas[1],
-                weight_decay=0.0, eps=self.eps, maximize=False,
+                self.params,
+                self.grads,
+                self.exp_avgs,
+                self.exp_avg_sqs,
+                [],
+                self.steps,
+                amsgrad=False,
+                lr=self.lr,
+                beta1=self.betas[0],
+                beta2=self.betas[1],
+                weight_decay=0.0,
+                eps=self.eps,
+                maximize=False,
             )
 
 
@@ -108,6 +118,7 @@ def make_variant(name, shape):
         opt = torch.optim.Adam(params, lr=LR, **{opt_kind: True})
 
     if name.startswith("autograd"):
+
         def step(i):
             a, b = slices[i % len(slices)]
             xb, yb = X[a:b], y[a:b]
@@ -125,6 +136,7 @@ def make_variant(name, shape):
             loss, _ = grad_fn(X[a:b], Y[a:b])
             opt.step()
             return loss
+
     return step
 
 
@@ -134,11 +146,18 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=200, help="steps timed per round")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (median)")
     args = parser.parse_args(argv)
-    variants = ["autograd+foreach", "autograd+fused", "manual+foreach", "manual+fused",
-                "manual+raw_fused"]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; µs/step, "
-          f"median of {args.rounds} rounds x {args.steps} steps; ratio = per-round "
-          f"time / autograd+foreach")
+    variants = [
+        "autograd+foreach",
+        "autograd+fused",
+        "manual+foreach",
+        "manual+fused",
+        "manual+raw_fused",
+    ]
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; µs/step, "
+        f"median of {args.rounds} rounds x {args.steps} steps; ratio = per-round "
+        f"time / autograd+foreach"
+    )
     for net_name in args.nets.split(","):
         shape = NETS[net_name]
         steps = {v: make_variant(v, shape) for v in variants}
@@ -147,7 +166,7 @@ def main(argv=None):
                 steps[v](i)
         per = {v: [] for v in variants}
         for r in range(args.rounds):
-            order = variants[r % len(variants):] + variants[: r % len(variants)]
+            order = variants[r % len(variants) :] + variants[: r % len(variants)]
             for v in order:
                 fn = steps[v]
                 t0 = time.perf_counter()

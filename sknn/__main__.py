@@ -44,7 +44,7 @@ def _positive_int(text):
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
@@ -110,7 +110,7 @@ def _check_device(device):
     try:
         dev = torch.device(device)
     except (RuntimeError, ValueError):
-        raise _compare.CompareError(f"invalid --device {device!r}")
+        raise _compare.CompareError(f"invalid --device {device!r}") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise _compare.CompareError(f"--device {device}: CUDA is not available")
     if dev.type == "mps" and not torch.backends.mps.is_available():
@@ -159,7 +159,7 @@ def run_compare(args):
         try:
             _import_matplotlib()
         except ImportError as exc:
-            raise _compare.CompareError(f"--plot: {exc}")
+            raise _compare.CompareError(f"--plot: {exc}") from exc
     _check_device(args.device)
     # Load everything first so a bad second file fails before any training.
     names = args.dataset or list(_compare.DEFAULT_DATASETS)
@@ -191,7 +191,7 @@ def run_compare(args):
             print(f"wrote {args.plot}")
     except (OSError, ValueError) as exc:
         # e.g. no write permission, or an image format matplotlib lacks.
-        raise _compare.CompareError(f"cannot write output: {exc}")
+        raise _compare.CompareError(f"cannot write output: {exc}") from exc
     return 0
 
 

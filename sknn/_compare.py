@@ -172,7 +172,7 @@ def _load_csv(path, target, task):
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - pandas ships with the test env
-        raise CompareError("reading a CSV file needs pandas: pip install pandas")
+        raise CompareError("reading a CSV file needs pandas: pip install sknn[pandas]") from None
 
     if target is None:
         raise CompareError(f"--target COLUMN is required with a CSV dataset ({path})")
@@ -182,7 +182,7 @@ def _load_csv(path, target, task):
         frame = pd.read_csv(path)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         # EmptyDataError and ParserError are ValueErrors; keep only the gist.
-        raise CompareError(f"cannot read {path}: {str(exc).splitlines()[0]}")
+        raise CompareError(f"cannot read {path}: {str(exc).splitlines()[0]}") from exc
     if target not in frame.columns:
         columns = ", ".join(map(str, frame.columns))
         raise CompareError(f"column {target!r} not found in {path} (columns: {columns})")

@@ -28,7 +28,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["ACTIVATIONS", "OUTPUTS", "FastAdamStep", "ManualMLPGrad"]
+__all__ = ["ACTIVATIONS", "OUTPUTS", "FastAdamStep", "ManualMLPGrad", "make_fast_step"]
 
 #: Hidden activations with a derivative expressible through the activation
 #: value itself (so the pre-activation never needs to be kept).
@@ -75,7 +75,17 @@ _BACKWARD_INPLACE = {
 class _Buffers:
     """Per-batch-size scratch tensors, allocated once and reused every step."""
 
-    __slots__ = ("acts", "aux", "aux_flat", "deltas", "deltas_t", "half_inv", "inv", "neg_inv", "pen")
+    __slots__ = (
+        "acts",
+        "aux",
+        "aux_flat",
+        "deltas",
+        "deltas_t",
+        "half_inv",
+        "inv",
+        "neg_inv",
+        "pen",
+    )
 
     def __init__(self, n, widths, alpha, dtype, device):
         # acts[i]: post-activation of layer i (last one holds the raw output z).
@@ -337,9 +347,7 @@ class ManualMLPGrad:
             # BCE-with-logits is the numerically stable softplus(z) - y z.
             if wn is None:
                 return F.binary_cross_entropy_with_logits(z, Y, reduction="sum").mul_(buf.inv)
-            return F.binary_cross_entropy_with_logits(
-                z, Y, weight=wn.unsqueeze(1), reduction="sum"
-            )
+            return F.binary_cross_entropy_with_logits(z, Y, weight=wn.unsqueeze(1), reduction="sum")
         if out == "identity":
             torch.sub(z, Y, out=D)
             if wn is None:
@@ -396,7 +404,9 @@ class FastAdamStep:
         self.eps_mode = eps_mode
         group = optimizer.param_groups[0]
         self.params = list(group["params"])
-        self._fn = torch._fused_adamw_ if group.get("decoupled_weight_decay") else torch._fused_adam_
+        self._fn = (
+            torch._fused_adamw_ if group.get("decoupled_weight_decay") else torch._fused_adam_
+        )
         state = optimizer.state
         for p in self.params:
             if not state[p]:
@@ -468,7 +478,45 @@ class FastAdamStep:
         torch._foreach_add_(self.steps, 1)
         with torch.no_grad():
             self._fn(
-                self.params, grads, self.exp_avgs, self.exp_avg_sqs, [], self.steps,
-                amsgrad=False, lr=g["lr"], beta1=beta1, beta2=beta2,
-                weight_decay=g["weight_decay"], eps=eps, maximize=False,
+                self.params,
+                grads,
+                self.exp_avgs,
+                self.exp_avg_sqs,
+                [],
+                self.steps,
+                amsgrad=False,
+                lr=g["lr"],
+                beta1=beta1,
+                beta2=beta2,
+                weight_decay=g["weight_decay"],
+                eps=eps,
+                maximize=False,
             )
+
+
+def make_fast_step(weights, biases, activation, output, alpha):
+    """Return an engine-style ``step(X, Y, sw, sw_sum) -> reported_loss``.
+
+    Drop-in for ``sknn._engine.make_autograd_step`` on eligible networks: it
+    writes the gradient of ``data_loss + penalty`` into every ``.grad`` and
+    returns ``data_loss + penalty`` as a 0-d tensor (no host sync).
+    ``sw_sum`` is accepted for signature compatibility and recomputed from
+    ``sw`` (it equals ``len(X)`` when ``sw`` is None).
+
+    Parameters
+    ----------
+    weights, biases, activation, output, alpha
+        As for :class:`ManualMLPGrad`.
+
+    Returns
+    -------
+    callable
+    """
+    grad_fn = ManualMLPGrad(weights, biases, activation, output, alpha)
+
+    def step(X, Y, sw=None, sw_sum=None):
+        data_loss, penalty = grad_fn(X, Y, sw)
+        return data_loss.add_(penalty)
+
+    step.grad_fn = grad_fn
+    return step

@@ -5,7 +5,7 @@ import itertools
 import pytest
 import torch
 
-from sknn._fast_mlp import ACTIVATIONS, OUTPUTS, FastAdamStep, ManualMLPGrad
+from sknn._fast_mlp import ACTIVATIONS, OUTPUTS, FastAdamStep, ManualMLPGrad, make_fast_step
 
 TOL = {torch.float64: 1e-10, torch.float32: 1e-5}
 N_IN, HIDDEN, N_OUT, N = 5, (7, 6), 3, 11
@@ -33,7 +33,9 @@ def _reference(weights, biases, activation, output, alpha, X, Y, sw):
         per = 0.5 * (z - Y) ** 2
     elif output == "logistic":
         # -[y log p + (1 - y) log(1 - p)] with p = sigmoid(z), via logsigmoid.
-        per = -(Y * torch.nn.functional.logsigmoid(z) + (1 - Y) * torch.nn.functional.logsigmoid(-z))
+        per = -(
+            Y * torch.nn.functional.logsigmoid(z) + (1 - Y) * torch.nn.functional.logsigmoid(-z)
+        )
     elif output == "softmax":
         per = -Y * torch.log_softmax(z, dim=1)
     else:
@@ -77,7 +79,9 @@ def test_matches_autograd(activation, output, weighted, dtype):
     alpha = 0.37
     weights, biases, X, Y, sw = _problem(output, dtype, weighted)
     grad_fn = ManualMLPGrad(weights, biases, activation, output, alpha)
-    ref_loss, ref_pen, ref_gw, ref_gb = _reference(weights, biases, activation, output, alpha, X, Y, sw)
+    ref_loss, ref_pen, ref_gw, ref_gb = _reference(
+        weights, biases, activation, output, alpha, X, Y, sw
+    )
     tol = TOL[dtype]
     # Twice: the second call reuses the cached buffers and .grad tensors and
     # must overwrite (not accumulate into) the gradients.
@@ -176,7 +180,9 @@ def test_parameter_updates_are_seen():
         weights[0].mul_(0.5)
     weights[1].data = weights[1].data * 2.0
     loss, pen = fn(X, Y)
-    ref_loss, ref_pen, ref_gw, ref_gb = _reference(weights, biases, "tanh", "softmax", 0.1, X, Y, None)
+    ref_loss, ref_pen, ref_gw, ref_gb = _reference(
+        weights, biases, "tanh", "softmax", 0.1, X, Y, None
+    )
     _assert_close(loss, ref_loss, 1e-10)
     _assert_close(pen, ref_pen, 1e-10)
     for p, ref in zip(weights + biases, ref_gw + ref_gb):
@@ -185,10 +191,12 @@ def test_parameter_updates_are_seen():
 
 def _adam_pair(opt_cls, dtype, **kw):
     params = []
-    for seed in (0, 1):
+    for _ in range(2):
         g = torch.Generator().manual_seed(5)
-        ps = [torch.nn.Parameter(torch.randn(4, 3, generator=g, dtype=dtype)),
-              torch.nn.Parameter(torch.randn(4, generator=g, dtype=dtype))]
+        ps = [
+            torch.nn.Parameter(torch.randn(4, 3, generator=g, dtype=dtype)),
+            torch.nn.Parameter(torch.randn(4, generator=g, dtype=dtype)),
+        ]
         params.append(ps)
     return params, opt_cls(params[0], **kw), opt_cls(params[1], **kw)
 
@@ -227,7 +235,9 @@ def test_fast_adam_matches_optimizer_step(opt_cls, kw, dtype):
     for a, b in zip(p_fast, p_ref):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
     assert int(opt_fast.state[p_fast[0]]["step"]) == 5 == fast.t
-    torch.testing.assert_close(opt_fast.state[p_fast[0]]["exp_avg_sq"], opt_ref.state[p_ref[0]]["exp_avg_sq"])
+    torch.testing.assert_close(
+        opt_fast.state[p_fast[0]]["exp_avg_sq"], opt_ref.state[p_ref[0]]["exp_avg_sq"]
+    )
 
 
 def test_fast_adam_sklearn_eps_mode():
@@ -258,6 +268,18 @@ def test_fast_adam_supports():
     assert not FastAdamStep.supports(torch.optim.Adam(p, amsgrad=True))
     assert not FastAdamStep.supports(torch.optim.Adam(p, maximize=True))
     assert not FastAdamStep.supports(torch.optim.SGD(p, lr=0.1))
-    assert not FastAdamStep.supports(torch.optim.Adam([{"params": p}, {"params": [torch.nn.Parameter(torch.zeros(2))]}]))
+    assert not FastAdamStep.supports(
+        torch.optim.Adam([{"params": p}, {"params": [torch.nn.Parameter(torch.zeros(2))]}])
+    )
     with pytest.raises(ValueError, match="not supported"):
         FastAdamStep(torch.optim.NAdam(p))
+
+
+def test_make_fast_step_reports_objective():
+    dtype = torch.float64
+    weights, biases, X, Y, sw = _problem("logistic", dtype, True, seed=8)
+    step = make_fast_step(weights, biases, "relu", "logistic", 0.2)
+    reported = step(X, Y, sw, sw.sum())
+    ref_loss, ref_pen, ref_gw, _ = _reference(weights, biases, "relu", "logistic", 0.2, X, Y, sw)
+    _assert_close(reported, ref_loss + ref_pen, 1e-10)
+    _assert_close(weights[0].grad, ref_gw[0], 1e-10)

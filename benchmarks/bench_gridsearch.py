@@ -1,0 +1,187 @@
+"""Parallel-scaling and memory benchmark for sknn.
+
+Usage::
+
+    python benchmarks/bench_gridsearch.py               # grid search + peak RSS
+    python benchmarks/bench_gridsearch.py --skip-rss --repeats 5
+
+1. A 12-fit ``GridSearchCV`` (2 alphas x 2 architectures x 3 folds, digits,
+   30 epochs) is run with ``n_jobs=1`` and ``n_jobs=2``, alternating, median
+   of ``--repeats``; the speed-up is the median of per-repeat ratios
+   ``time(n_jobs=1) / time(n_jobs=2)`` (issue-5 target: >= 1.6x on 2 cores).
+   MLPClassifier is measured the same way for reference.
+2. Peak resident memory of fitting the ``large`` case of ``bench_fit.py``
+   (75 000 x 100, (256, 256), 3 epochs): each library is fitted in a fresh
+   subprocess that generates the data, resets its peak-RSS counter
+   (``/proc/self/clear_refs``), records its RSS, fits, and reports its
+   ``VmHWM`` (peak RSS) from ``/proc`` (``ru_maxrss`` where /proc is
+   unavailable; then the data-generation peak is included), so what the fit
+   itself adds is reported separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import (
+    CASES,
+    RANDOM_STATE,
+    SKNN_VERSION,
+    TorchMLPClassifier,
+    median,
+    quiet,
+    sklearn_like_kwargs,
+)
+from sklearn.datasets import load_digits
+from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+GRID = {"mlp__alpha": [1e-4, 1e-3], "mlp__hidden_layer_sizes": [(50,), (100,)]}
+
+
+def grid_search_time(est_cls, n_jobs, X, y):
+    est = est_cls(
+        max_iter=30, batch_size=200, tol=0.0, n_iter_no_change=30, random_state=RANDOM_STATE
+    )
+    pipe = Pipeline([("scale", StandardScaler()), ("mlp", est)])
+    gs = GridSearchCV(pipe, GRID, cv=3, n_jobs=n_jobs)
+    with quiet():
+        t0 = time.perf_counter()
+        gs.fit(X, y)
+    return time.perf_counter() - t0
+
+
+def _proc_status_mib(field):
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def peak_rss_mib():
+    """Peak RSS of this process in MiB (VmHWM, falling back to ru_maxrss)."""
+    peak = _proc_status_mib("VmHWM")
+    if peak is None:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak
+
+
+def reset_peak_rss():
+    """Reset VmHWM to the current RSS (Linux >= 4.0); return whether it worked.
+
+    Data generation (make_classification, the split, the scaler) peaks above
+    the fit itself, so without a reset both libraries would report the same
+    data-generation peak.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def rss_child(lib):
+    """Run in a fresh subprocess: fit the large case once, print JSON."""
+    case = CASES["large"]
+    X_train, X_test, y_train, y_test = case.load()
+    gc.collect()
+    reset = reset_peak_rss()
+    before = _proc_status_mib("VmRSS") if reset else peak_rss_mib()
+    kw = sklearn_like_kwargs(case, X_train.shape[0])
+    est = TorchMLPClassifier(**kw) if lib == "sknn" else MLPClassifier(**kw)
+    with quiet():
+        est.fit(X_train, y_train)
+    after = peak_rss_mib()
+    print(json.dumps({"lib": lib, "before_fit_mib": before, "peak_mib": after, "reset": reset}))
+
+
+def measure_rss(lib):
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--rss-child", lib],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--skip-grid", action="store_true")
+    parser.add_argument("--json", metavar="OUT")
+    parser.add_argument("--rss-child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.rss_child:
+        rss_child(args.rss_child)
+        return
+
+    payload = {"sknn": SKNN_VERSION, "cpus": os.cpu_count()}
+    libs = {"sklearn": MLPClassifier}
+    if TorchMLPClassifier is not None:
+        libs = {"sknn": TorchMLPClassifier, **libs}
+    else:
+        print("note: sknn not importable, reporting MLPClassifier only")
+
+    if not args.skip_grid:
+        X, y = load_digits(return_X_y=True)
+        times = {(lib, j): [] for lib in libs for j in (1, 2)}
+        for cls in libs.values():  # warm-up (imports, worker start-up)
+            grid_search_time(cls, 2, X[:300], y[:300])
+        for r in range(args.repeats):
+            for lib, cls in libs.items():
+                for j in (1, 2) if r % 2 == 0 else (2, 1):
+                    times[(lib, j)].append(grid_search_time(cls, j, X, y))
+        print(f"GridSearchCV, 12 fits on digits, {os.cpu_count()} cpus, median of {args.repeats}")
+        print(f"{'library':<9} {'n_jobs=1 s':>11} {'n_jobs=2 s':>11} {'speed-up':>9}")
+        payload["grid"] = {}
+        for lib in libs:
+            t1, t2 = times[(lib, 1)], times[(lib, 2)]
+            speedup = median([a / b for a, b in zip(t1, t2)])
+            payload["grid"][lib] = {"n_jobs_1": t1, "n_jobs_2": t2, "speedup": speedup}
+            print(f"{lib:<9} {median(t1):11.2f} {median(t2):11.2f} {speedup:8.2f}x")
+        if "sknn" in libs:
+            ok = payload["grid"]["sknn"]["speedup"] >= 1.6
+            print(f"  sknn target: n_jobs=2 >= 1.6x faster: {'PASS' if ok else 'FAIL'}")
+
+    if not args.skip_rss:
+        print("\nPeak RSS fitting the large case (fresh subprocess each)")
+        print(f"{'library':<9} {'before fit MiB':>15} {'peak MiB':>9} {'fit adds MiB':>13}")
+        payload["rss"] = {}
+        for lib in libs:
+            res = measure_rss(lib)
+            payload["rss"][lib] = res
+            print(
+                f"{lib:<9} {res['before_fit_mib']:15.0f} {res['peak_mib']:9.0f} "
+                f"{res['peak_mib'] - res['before_fit_mib']:13.0f}"
+            )
+        if "sknn" in libs:
+            ratio = payload["rss"]["sknn"]["peak_mib"] / payload["rss"]["sklearn"]["peak_mib"]
+            payload["rss_ratio"] = ratio
+            print(f"sknn / MLPClassifier peak RSS: {ratio:.2f}x")
+
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(payload, fh, indent=2)
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Side by side with scikit-learn's MLPClassifier / MLPRegressor.
+
+With ``init='sklearn'`` and the same ``random_state``, sknn draws the same
+initial weights, the same early-stopping split and the same batch order as
+scikit-learn, so in float64 the two agree to optimizer round-off.
+"""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris, make_multilabel_classification, make_regression
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
+
+from sknn import TorchMLPClassifier, TorchMLPRegressor
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _pair(cls_sk, cls_torch, **params):
+    return cls_sk(**params), cls_torch(compute_dtype="float64", **params)
+
+
+def test_initial_weights_equal_sklearn(iris):
+    X, y = iris
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, hidden_layer_sizes=(7, 5),
+                     random_state=3, max_iter=1, learning_rate_init=1e-12)
+    sk.fit(X, y)
+    ours.fit(X, y)
+    for a, b in zip(sk.coefs_ + sk.intercepts_, ours.coefs_ + ours.intercepts_):
+        np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+def test_stochastic_training_matches_sklearn(iris, solver, activation):
+    X, y = iris
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, hidden_layer_sizes=(10,),
+                     activation=activation, solver=solver, batch_size=32, max_iter=30,
+                     random_state=0, alpha=1e-3)
+    sk.fit(X, y)
+    ours.fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-5)
+    assert ours.n_iter_ == sk.n_iter_ and ours.t_ == sk.t_
+
+
+def test_lbfgs_matches_sklearn(iris):
+    X, y = iris
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, hidden_layer_sizes=(6,),
+                     solver="lbfgs", max_iter=50, random_state=0)
+    sk.fit(X, y)
+    ours.fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-4)
+    assert ours.n_iter_ == sk.n_iter_
+    assert ours.loss_ == pytest.approx(sk.loss_, rel=1e-5)
+    assert ours.coefs_[0].dtype == np.float64
+
+
+def test_early_stopping_matches_sklearn(iris):
+    X, y = iris
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, hidden_layer_sizes=(10,),
+                     early_stopping=True, n_iter_no_change=3, max_iter=200,
+                     learning_rate_init=0.01, random_state=1)
+    sk.fit(X, y)
+    ours.fit(X, y)
+    assert ours.n_iter_ == sk.n_iter_
+    np.testing.assert_allclose(ours.validation_scores_, sk.validation_scores_)
+    assert ours.best_validation_score_ == sk.best_validation_score_
+    assert ours.best_loss_ is None and sk.best_loss_ is None
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-5)
+
+
+def test_stopping_rule_counts_like_sklearn(iris):
+    # tol huge: nothing ever improves after the first epoch -> n_iter_no_change + 2 epochs.
+    X, y = iris
+    for est in _pair(MLPClassifier, TorchMLPClassifier, tol=1e9, n_iter_no_change=3,
+                     random_state=0):
+        est.fit(X, y)
+        assert est.n_iter_ == 5
+
+
+@pytest.mark.parametrize("learning_rate", ["invscaling", "adaptive"])
+def test_sgd_learning_rate_schedules_follow_sklearn(iris, learning_rate):
+    X, y = iris
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, solver="sgd", momentum=0.0,
+                     learning_rate=learning_rate, learning_rate_init=0.05, tol=1e-2,
+                     n_iter_no_change=2, max_iter=60, random_state=0)
+    sk.fit(X, y)
+    ours.fit(X, y)
+    assert ours.n_iter_ == sk.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-6)
+    if learning_rate == "invscaling":
+        expected = [0.05] + [0.05 / (150 * k + 1) ** 0.5 for k in range(1, ours.n_iter_)]
+        np.testing.assert_allclose([h["lr"] for h in ours.history_], expected)
+
+
+def test_multilabel_matches_sklearn():
+    X, Y = make_multilabel_classification(n_samples=80, n_features=6, n_classes=3,
+                                          random_state=0)
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, hidden_layer_sizes=(12,),
+                     max_iter=40, random_state=0)
+    sk.fit(X, Y)
+    ours.fit(X, Y)
+    assert ours.out_activation_ == sk.out_activation_ == "logistic"
+    np.testing.assert_array_equal(ours.classes_, sk.classes_)
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(ours.predict(X), sk.predict(X))
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_regressor_matches_sklearn(loss):
+    X, y = make_regression(n_samples=120, n_features=5, n_targets=2, noise=0.1,
+                           random_state=0)
+    X = StandardScaler().fit_transform(X)
+    y = StandardScaler().fit_transform(y)
+    if loss == "poisson":
+        y = np.exp(y / 3)
+    sk, ours = _pair(MLPRegressor, TorchMLPRegressor, loss=loss, hidden_layer_sizes=(16,),
+                     max_iter=40, random_state=0)
+    sk.fit(X, y)
+    ours.fit(X, y)
+    assert ours.out_activation_ == sk.out_activation_
+    assert ours.n_outputs_ == 2
+    np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-5, atol=1e-6)
+    # scikit-learn reports the squared error averaged over outputs.
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-5)
+
+
+def test_sample_weight_matches_sklearn(iris):
+    X, y = iris
+    sw = np.random.RandomState(0).uniform(0.1, 3, len(y))
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, max_iter=20, random_state=0)
+    sk.fit(X, y, sample_weight=sw)
+    ours.fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-5)
+    assert ours.score(X, y, sample_weight=sw) == sk.score(X, y, sample_weight=sw)
+
+
+def test_float32_keeps_sklearn_dtypes(iris):
+    X, y = iris
+    X32 = X.astype(np.float32)
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, max_iter=5, random_state=0)
+    sk.fit(X32, y)
+    ours.fit(X32, y)
+    assert ours.coefs_[0].dtype == sk.coefs_[0].dtype == np.float32
+    assert ours.predict_proba(X32).dtype == sk.predict_proba(X32).dtype == np.float32
+    assert ours.predict_proba(X).dtype == sk.predict_proba(X).dtype == np.float64
+
+
+def test_partial_fit_matches_sklearn(iris):
+    X, y = iris
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, random_state=0)
+    for _ in range(3):
+        sk.partial_fit(X, y, classes=np.unique(y))
+        ours.partial_fit(X, y, classes=np.unique(y))
+    assert ours.n_iter_ == sk.n_iter_ == 1
+    assert ours.t_ == sk.t_ == 450
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-6)
+    # Adam adds epsilon after (torch) or before (sklearn) the bias correction:
+    # visible in the first steps only.
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-5)
+
+
+def test_warm_start_matches_sklearn(iris):
+    X, y = iris
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, warm_start=True, max_iter=10,
+                     random_state=0)
+    for _ in range(2):
+        sk.fit(X, y)
+        ours.fit(X, y)
+    assert len(ours.loss_curve_) == len(sk.loss_curve_) == 20
+    assert ours.n_iter_ == 10 and len(ours.history_) == 20
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-5)
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-5)
