@@ -145,7 +145,10 @@ def main(argv=None):
     parser.add_argument("--nets", default="tiny,small,medium")
     parser.add_argument("--steps", type=int, default=200, help="steps timed per round")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (median)")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     variants = [
         "autograd+foreach",
         "autograd+fused",

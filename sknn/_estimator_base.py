@@ -217,7 +217,8 @@ class BaseTorchMLP(BaseEstimator, ABC):
         try:
             ctx = InitContext(self.activation, self.activation_kwargs,
                               np.random.RandomState(0), torch.Generator())
-            init_linear(nn.Linear(3, 2), self.init, self.init_kwargs, ctx)
+            probe = nn.utils.skip_init(nn.Linear, 3, 2)  # a plain Linear would draw from torch's RNG
+            init_linear(probe, self.init, self.init_kwargs, ctx)
         except (TypeError, ValueError, RuntimeError) as exc:
             raise self._invalid(
                 "init_kwargs", f"is not valid for init={self.init!r}: {exc}"

@@ -25,6 +25,9 @@ def run_cli(*args):
     env = dict(os.environ)
     # Run against this checkout whether or not sknn is installed.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    # Tiny networks gain nothing from threads, and with pytest -n 2 on two
+    # cores extra torch threads only oversubscribe the CPU.
+    env.setdefault("OMP_NUM_THREADS", "1")
     return subprocess.run(
         [sys.executable, "-m", "sknn", "compare", *args],
         check=False, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,

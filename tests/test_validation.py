@@ -1,0 +1,196 @@
+"""Bad input gets scikit-learn's error, before anything changes."""
+
+import re
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_iris
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sknn import TorchMLPClassifier, TorchMLPRegressor
+
+X, y = load_iris(return_X_y=True)
+
+
+@pytest.fixture
+def fitted():
+    return TorchMLPClassifier((5,), max_iter=5, random_state=0).fit(X, y)
+
+
+def _state(est):
+    return [c.copy() for c in est.coefs_], est.n_features_in_, list(est.loss_curve_)
+
+
+def _assert_unchanged(est, before):
+    coefs, n_features, curve = before
+    for a, b in zip(coefs, est.coefs_):
+        np.testing.assert_array_equal(a, b)
+    assert est.n_features_in_ == n_features
+    assert est.loss_curve_ == curve
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"activation": "gelux"}, "The 'activation' parameter of TorchMLPClassifier must be"),
+        ({"solver": "adamm"}, "The 'solver' parameter"),
+        ({"alpha": -1}, "The 'alpha' parameter"),
+        ({"max_iter": 0}, "The 'max_iter' parameter"),
+        ({"batch_size": 0}, "The 'batch_size' parameter"),
+        ({"learning_rate": "cyclic"}, "The 'learning_rate' parameter"),
+        ({"momentum": 1.5}, "The 'momentum' parameter"),
+        ({"validation_fraction": 1.0}, "The 'validation_fraction' parameter"),
+        ({"n_iter_no_change": 0}, "The 'n_iter_no_change' parameter"),
+        ({"device": "gpu0"}, "The 'device' parameter"),
+        ({"compute_dtype": "float16"}, "The 'compute_dtype' parameter"),
+        ({"activation_kwargs": {"no_such": 1}}, "The 'activation_kwargs' parameter"),
+        ({"optimizer_kwargs": {"no_such": 1}}, "The 'optimizer_kwargs' parameter"),
+        ({"init": "constant"}, "must give \\['val'\\]"),
+        ({"dropout": [0.1, 0.2]}, "one value per hidden layer"),
+        ({"solver": "lbfgs", "lr_scheduler": "step"}, "has no effect with solver='lbfgs'"),
+        ({"solver": "sgd", "learning_rate": "adaptive", "lr_scheduler": "step"},
+         "both set the learning rate"),
+    ],
+)
+def test_invalid_parameters_raise_before_training(fitted, params, message):
+    before = _state(fitted)
+    fitted.set_params(max_iter=10**9, **{k: v for k, v in params.items() if k != "max_iter"})
+    if "max_iter" in params:
+        fitted.set_params(max_iter=params["max_iter"])
+    with pytest.raises(InvalidParameterError, match=message):
+        fitted.fit(X, y)
+    _assert_unchanged(fitted, before)
+
+
+def test_hidden_layer_sizes_errors():
+    with pytest.raises(ValueError, match=re.escape("hidden_layer_sizes must be > 0, got [3, 0].")):
+        TorchMLPClassifier((3, 0)).fit(X, y)
+    with pytest.raises(TypeError, match="hidden_layer_sizes must contain integers"):
+        TorchMLPClassifier((2.5,)).fit(X, y)
+
+
+def test_empty_hidden_layers_is_a_linear_model():
+    est = TorchMLPClassifier((), max_iter=50, random_state=0).fit(X, y)
+    assert est.n_layers_ == 2 and est.coefs_[0].shape == (4, 3)
+
+
+@pytest.mark.parametrize(
+    "X_bad, message",
+    [
+        (np.where(X == X[0, 0], np.nan, X), "Input X contains NaN"),
+        (np.where(X == X[0, 0], np.inf, X), "Input X contains infinity"),
+        (X[:, 0], "Expected 2D array, got 1D array instead"),
+        (X.astype(complex), "Complex data not supported"),
+    ],
+)
+def test_bad_X_raises_sklearn_errors(fitted, X_bad, message):
+    before = _state(fitted)
+    with pytest.raises(ValueError, match=message):
+        fitted.fit(X_bad, y)
+    _assert_unchanged(fitted, before)
+
+
+def test_empty_and_inconsistent_input(fitted):
+    with pytest.raises(ValueError, match=re.escape("Found array with 0 sample(s)")):
+        TorchMLPClassifier().fit(np.empty((0, 4)), [])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        fitted.fit(X, y[:-1])
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        TorchMLPRegressor().fit(X, np.full(len(X), np.nan))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        TorchMLPClassifier().fit(X, np.linspace(0, 1, len(X)))
+    with pytest.raises(ValueError, match="could not convert|argument must be"):
+        TorchMLPClassifier().fit(np.array([["a"] * 4] * 5, dtype=object), [0, 1, 0, 1, 0])
+
+
+def test_wrong_number_of_features_at_predict(fitted):
+    msg = "X has 3 features, but TorchMLPClassifier is expecting 4 features as input."
+    with pytest.raises(ValueError, match=msg):
+        fitted.predict(X[:, :3])
+    with pytest.raises(ValueError, match=msg):
+        fitted.partial_fit(X[:, :3], y)
+
+
+def test_unfitted_estimator_raises_not_fitted():
+    for method in ("predict", "predict_proba"):
+        with pytest.raises(NotFittedError, match="This TorchMLPClassifier instance is not fitted"):
+            getattr(TorchMLPClassifier(), method)(X)
+    assert not hasattr(TorchMLPClassifier(), "coefs_")
+
+
+def test_partial_fit_class_errors():
+    est = TorchMLPClassifier(random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        est.partial_fit(X, y)
+    assert not hasattr(est, "classes_")
+    est.partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
+    assert est.n_outputs_ == 3  # y may hold a subset of the classes
+    with pytest.raises(ValueError, match="`y` has classes not in `self.classes_`"):
+        est.partial_fit(X, np.where(y == 2, 7, y))
+    with pytest.raises(ValueError, match="is not the same as on last call to partial_fit"):
+        est.partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        est.set_params(early_stopping=True).partial_fit(X, y)
+
+
+def test_partial_fit_only_for_stochastic_solvers():
+    assert not hasattr(TorchMLPClassifier(solver="lbfgs"), "partial_fit")
+    assert not hasattr(TorchMLPRegressor(solver="lbfgs"), "partial_fit")
+    assert hasattr(TorchMLPClassifier(solver="rmsprop"), "partial_fit")
+
+
+def test_warm_start_with_other_classes_raises(fitted):
+    before = _state(fitted)
+    fitted.set_params(warm_start=True)
+    with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same"):
+        fitted.fit(X, np.where(y == 2, 5, y))
+    _assert_unchanged(fitted, before)
+    with pytest.raises(ValueError, match="differs from the fitted network"):
+        fitted.set_params(hidden_layer_sizes=(6,)).fit(X, y)
+
+
+def test_sample_weight_errors():
+    with pytest.raises(ValueError, match="sample_weight.shape == \\(149,\\), expected \\(150,\\)"):
+        TorchMLPClassifier().fit(X, y, sample_weight=np.ones(149))
+    with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero"):
+        TorchMLPClassifier().fit(X, y, sample_weight=np.zeros(150))
+
+
+def test_poisson_rejects_negative_targets():
+    with pytest.raises(ValueError, match="Some value\\(s\\) of y are negative"):
+        TorchMLPRegressor(loss="poisson").fit(X, X[:, 0] - 10)
+
+
+def test_validation_set_too_small():
+    with pytest.raises(ValueError, match="The validation set is too small"):
+        TorchMLPClassifier(early_stopping=True, validation_fraction=0.01).fit(X[:50], y[:50])
+
+
+def test_non_finite_weights_error_keeps_previous_model():
+    Xr = np.random.RandomState(0).normal(size=(60, 3))
+    yr = Xr.sum(axis=1)
+    est = TorchMLPRegressor(hidden_layer_sizes=(8,), solver="sgd", max_iter=5, random_state=0).fit(Xr, yr)
+    before = [c.copy() for c in est.coefs_]
+    est.set_params(warm_start=True, learning_rate_init=1e6, momentum=0.0)
+    with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
+        est.fit(Xr * 1e20, yr * 1e20)
+    for a, b in zip(before, est.coefs_):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_cuda_device_without_cuda_is_a_clear_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        TorchMLPClassifier(device="cuda").fit(X, y)
+
+
+def test_no_torch_internals_in_errors(fitted):
+    # A wrong shape never reaches torch's "mat1 and mat2 shapes cannot be multiplied".
+    with pytest.raises(ValueError) as info:
+        fitted.predict(sp.csr_matrix(X[:, :2]))
+    assert "mat1" not in str(info.value) and "features" in str(info.value)
