@@ -13,6 +13,7 @@ A CSV file, with a deeper network, JSON results and a chart::
 """
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -90,6 +91,11 @@ def build_parser():
     cmp.add_argument("--random-state", type=int, default=0, metavar="SEED",
                      help="seed for both models and the folds (default: 0)")
     cmp.add_argument("--device", default="auto", help="torch device for sknn (default: auto)")
+    cmp.add_argument(
+        "--threads", type=_positive_int, metavar="N",
+        help=("CPU threads for both libraries (torch and BLAS); 1 is often fastest for "
+              "small networks (default: the libraries' own choice)"),
+    )
     cmp.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
     cmp.add_argument("--plot", metavar="OUT.png", help="also save a bar chart (needs matplotlib)")
     return parser
@@ -130,6 +136,37 @@ def _versions():
     return {"sknn": sknn_version, "scikit-learn": sklearn.__version__, "torch": torch.__version__}
 
 
+@contextlib.contextmanager
+def _thread_limit(threads):
+    """Limit torch's and the BLAS/OpenMP thread pools for the ``with`` block."""
+    if threads is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    # On a small or busy machine, idle-spinning worker threads can make tiny
+    # networks many times slower; the timings should reflect the user's choice.
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _compare_one(dataset, hidden, args):
+    params = {
+        "hidden_layer_sizes": hidden,
+        "activation": args.activation,
+        "solver": args.solver,
+        "max_iter": args.max_iter or DEFAULT_MAX_ITER[dataset.task],
+        "random_state": args.random_state,
+    }
+    return _compare.run_comparison(dataset, params, cv=args.cv, device=args.device)
+
+
 def run_compare(args):
     """Run the ``compare`` subcommand.
 
@@ -166,23 +203,17 @@ def run_compare(args):
     data = [_compare.load_dataset(name, args.target, args.task) for name in names]
 
     results = []
-    for i, dataset in enumerate(data):
-        params = {
-            "hidden_layer_sizes": hidden,
-            "activation": args.activation,
-            "solver": args.solver,
-            "max_iter": args.max_iter or DEFAULT_MAX_ITER[dataset.task],
-            "random_state": args.random_state,
-        }
-        result = _compare.run_comparison(dataset, params, cv=args.cv, device=args.device)
-        results.append(result)
-        print(("\n" if i else "") + _compare.format_table(result), flush=True)
+    with _thread_limit(args.threads):
+        for i, dataset in enumerate(data):
+            results.append(_compare_one(dataset, hidden, args))
+            print(("\n" if i else "") + _compare.format_table(results[-1]), flush=True)
 
     if args.json or args.plot:
         print()
     try:
         if args.json:
-            header = {"versions": _versions(), "cv": args.cv, "device": args.device}
+            header = {"versions": _versions(), "cv": args.cv, "device": args.device,
+                      "threads": args.threads}
             with open(args.json, "w", encoding="utf-8") as fh:
                 fh.write(_compare.to_json(results, header) + "\n")
             print(f"wrote {args.json}")

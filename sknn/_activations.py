@@ -7,8 +7,8 @@ lecture topic it comes from, so docs, validation and initialisation agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn

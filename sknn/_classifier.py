@@ -15,7 +15,6 @@ from sklearn.utils.validation import column_or_1d, validate_data
 from . import _docs
 from ._estimator_base import BaseTorchMLP
 from ._losses import accuracy
-from ._optimizers import STOCHASTIC
 
 
 class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
@@ -154,14 +153,6 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
             The fitted estimator.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
-
-    def _check_solver(self):
-        if self.solver not in STOCHASTIC and isinstance(self.solver, str):
-            raise AttributeError(
-                "partial_fit is only available for stochastic"
-                " optimizers. %s is not stochastic." % self.solver
-            )
-        return True
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -62,3 +64,30 @@ def to_tensor(a, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     if not a.flags.writeable:
         a = a.copy()
     return torch.from_numpy(a).to(device=device, dtype=dtype)
+
+
+# Multiply-adds per training step below which one intra-op thread is faster:
+# small matmuls do not amortise waking a thread pool, and on a busy machine
+# two spinning OpenMP threads per process make each step many times slower
+# (benchmarks/bench_threads.py measures this).
+PARALLEL_WORK = 16_000_000
+
+
+@contextmanager
+def thread_budget(work: float):
+    """Run small problems on one intra-op thread; restore the setting afterwards.
+
+    Parameters
+    ----------
+    work : float
+        Multiply-adds of one forward pass of one batch.
+    """
+    current = torch.get_num_threads()
+    if work >= PARALLEL_WORK or current == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(current)

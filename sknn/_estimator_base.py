@@ -19,10 +19,10 @@ import torch
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, shuffle
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
-    InvalidParameterError,
     Interval,
+    InvalidParameterError,
     Options,
     StrOptions,
 )
@@ -31,16 +31,22 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from torch import nn
 
 from ._activations import ACTIVATIONS, make_activation
-from ._device import DTYPES, parse_device, resolve_device, to_tensor
+from ._device import DTYPES, parse_device, resolve_device, thread_budget, to_tensor
 from ._engine import StoppingRule, TensorData, make_autograd_step, train_stochastic
+from ._fast_mlp import ACTIVATIONS as FAST_ACTIVATIONS
+from ._fast_mlp import OUTPUTS as FAST_OUTPUTS
+from ._fast_mlp import make_fast_step
 from ._initializers import INITIALIZERS, InitContext, init_linear
 from ._lbfgs import train_lbfgs
 from ._losses import LOSSES, OUTPUT_ACTIVATIONS, make_loss
-from ._module import MLPModule, NORMALIZATIONS
-from ._optimizers import OPTIMIZERS, make_optimizer
+from ._module import NORMALIZATIONS, MLPModule
+from ._optimizers import OPTIMIZERS, STOCHASTIC, make_optimizer
 from ._progress import Reporter
 from ._schedulers import SCHEDULERS, make_schedule
 from ._summary import summarize
+
+# Tests switch the hand-derived training step off to compare it with autograd.
+_FAST_PATH = True
 
 # Rows per forward pass at predict time on an accelerator, to bound memory.
 _PREDICT_CHUNK = 1 << 16
@@ -103,7 +109,9 @@ class BaseTorchMLP(BaseEstimator, ABC):
         "optimizer_kwargs": [dict, None],
         "lr_scheduler": [
             StrOptions(set(SCHEDULERS)),
-            _SubclassOf(torch.optim.lr_scheduler.LRScheduler, "torch.optim.lr_scheduler.LRScheduler"),
+            _SubclassOf(
+                torch.optim.lr_scheduler.LRScheduler, "torch.optim.lr_scheduler.LRScheduler"
+            ),
             _SubclassOf(
                 torch.optim.lr_scheduler.ReduceLROnPlateau,
                 "torch.optim.lr_scheduler.ReduceLROnPlateau",
@@ -217,7 +225,8 @@ class BaseTorchMLP(BaseEstimator, ABC):
         try:
             ctx = InitContext(self.activation, self.activation_kwargs,
                               np.random.RandomState(0), torch.Generator())
-            probe = nn.utils.skip_init(nn.Linear, 3, 2)  # a plain Linear would draw from torch's RNG
+            # skip_init: a plain Linear would draw from torch's global RNG.
+            probe = nn.utils.skip_init(nn.Linear, 3, 2)
             init_linear(probe, self.init, self.init_kwargs, ctx)
         except (TypeError, ValueError, RuntimeError) as exc:
             raise self._invalid(
@@ -377,6 +386,9 @@ class BaseTorchMLP(BaseEstimator, ABC):
             self.loss_curve_ = []
         self._sync_stopping_attributes()
 
+    def _n_weights(self) -> int:
+        return sum(layer.weight.numel() for layer in self.module_.linear_layers())
+
     def _check_architecture(self, X, Y, hidden):
         current = [layer.out_features for layer in self.module_.linear_layers()[:-1]]
         if current != hidden:
@@ -398,11 +410,12 @@ class BaseTorchMLP(BaseEstimator, ABC):
             to_tensor(X, dtype, device), to_tensor(Y, dtype, device),
             None if sw is None else to_tensor(sw, dtype, device),
         )
-        result = train_lbfgs(
-            module=self.module_, loss_fn=loss_fn, alpha=self.alpha, weights=weights,
-            data=data, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
-            reporter=reporter, first_epoch=len(self.history_),
-        )
+        with thread_budget(len(data) * self._n_weights()):
+            result = train_lbfgs(
+                module=self.module_, loss_fn=loss_fn, alpha=self.alpha, weights=weights,
+                data=data, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
+                reporter=reporter, first_epoch=len(self.history_),
+            )
         self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
         self.loss_ = result.reported
         self.history_.extend(result.records)
@@ -455,8 +468,11 @@ class BaseTorchMLP(BaseEstimator, ABC):
 
             def order():
                 nonlocal sample_idx
-                # The same draws as scikit-learn, so equal seeds give equal batches.
-                sample_idx = shuffle(sample_idx, random_state=rng)
+                # sklearn.utils.shuffle's draws (so equal seeds give equal
+                # batches) without its per-call validation overhead.
+                perm = np.arange(n)
+                rng.shuffle(perm)
+                sample_idx = sample_idx[perm]
                 return sample_idx
 
         generator = None
@@ -465,17 +481,19 @@ class BaseTorchMLP(BaseEstimator, ABC):
             generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
         self.module_.set_generator(generator)
         try:
-            outcome = train_stochastic(
-                module=self.module_,
-                step=make_autograd_step(self.module_, loss_fn, self.alpha, weights),
-                optimizer=optimizer, schedule=schedule, train=train, batch_size=batch_size,
-                min_batch=min_batch, max_iter=self.max_iter, order=order,
-                stopper=self._stopper, reporter=reporter, incremental=incremental,
-                first_epoch=len(self.history_), t0=self.t_, loss_fn=loss_fn,
-                output=self.out_activation_, validation=validation,
-                score_fn=self._score_tensors, verbose=self.verbose,
-            )
+            with thread_budget(batch_size * self._n_weights()):
+                outcome = train_stochastic(
+                    module=self.module_,
+                    step=self._training_step(loss_fn, weights),
+                    optimizer=optimizer, schedule=schedule, train=train,
+                    batch_size=batch_size, min_batch=min_batch, max_iter=self.max_iter,
+                    order=order, stopper=self._stopper, reporter=reporter,
+                    incremental=incremental, first_epoch=len(self.history_), t0=self.t_,
+                    loss_fn=loss_fn, output=self.out_activation_, validation=validation,
+                    score_fn=self._score_tensors,
+                )
         finally:
+            # The generator cannot be pickled, and belongs to this call only.
             self.module_.set_generator(None)
         self._optimizer, self._schedule = optimizer, schedule
         self.n_iter_ = outcome.n_iter
@@ -493,6 +511,25 @@ class BaseTorchMLP(BaseEstimator, ABC):
                 ConvergenceWarning,
             )
 
+    def _training_step(self, loss_fn, weights):
+        """The hand-derived step where it applies (same results, less overhead),
+        autograd everywhere else."""
+        activation = "logistic" if self.activation == "sigmoid" else self.activation
+        spec = LOSSES[self._loss_name()]
+        plain = (
+            _FAST_PATH
+            and activation in FAST_ACTIVATIONS
+            and spec.output in FAST_OUTPUTS
+            and self._loss_name() in ("squared_error", "poisson", "log_loss", "binary_log_loss")
+            and self.normalization is None
+            and not self.module_.has_random_layers()
+        )
+        if not plain:
+            return make_autograd_step(self.module_, loss_fn, self.alpha, weights)
+        biases = [layer.bias for layer in self.module_.linear_layers()]
+        scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0
+        return make_fast_step(weights, biases, activation, spec.output, self.alpha, scale)
+
     def _make_optimizer(self, steps_per_epoch, incremental):
         params = self.module_.parameters()
         optimizer = make_optimizer(self.solver, params, self.get_params(), self.optimizer_kwargs)
@@ -509,6 +546,16 @@ class BaseTorchMLP(BaseEstimator, ABC):
                 schedule.load_state_dict(sched_state)
         return optimizer, schedule
 
+    def _check_solver(self):
+        # scikit-learn's MLPRegressor forgets to call this check (its
+        # partial_fit then runs a full lbfgs fit); here both estimators agree.
+        if isinstance(self.solver, str) and self.solver not in STOCHASTIC:
+            raise AttributeError(
+                "partial_fit is only available for stochastic"
+                " optimizers. %s is not stochastic." % self.solver
+            )
+        return True
+
     # ------------------------------------------------------------------
     # Prediction
     def _forward(self, X) -> np.ndarray:
@@ -520,21 +567,12 @@ class BaseTorchMLP(BaseEstimator, ABC):
             else np.float64
         )
         dtype = DTYPES[np.dtype(np_dtype).name]
-        module = self.module_
-        device = next(module.parameters()).device
-        state = None
-        if next(module.parameters()).dtype != dtype:
-            # Evaluate in the output dtype without touching the fitted module.
-            state = {
-                k: (v.to(dtype) if v.is_floating_point() else v)
-                for k, v in {**dict(module.named_parameters()), **dict(module.named_buffers())}.items()
-            }
+        device = next(self.module_.parameters()).device
         step = X.shape[0] if device.type == "cpu" else _PREDICT_CHUNK
         outputs = []
         with torch.inference_mode():
-            for start in range(0, max(X.shape[0], 1), step):
-                Xt = to_tensor(X[start:start + step], dtype, device)
-                z = module(Xt) if state is None else torch.func.functional_call(module, state, (Xt,))
+            for start in range(0, X.shape[0], step):
+                z = self.module_.forward_as(to_tensor(X[start:start + step], dtype, device), dtype)
                 outputs.append(OUTPUT_ACTIVATIONS[self.out_activation_](z).cpu().numpy())
         return np.concatenate(outputs) if len(outputs) > 1 else outputs[0]
 

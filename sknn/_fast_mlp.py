@@ -494,19 +494,22 @@ class FastAdamStep:
             )
 
 
-def make_fast_step(weights, biases, activation, output, alpha):
+def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0):
     """Return an engine-style ``step(X, Y, sw, sw_sum) -> reported_loss``.
 
     Drop-in for ``sknn._engine.make_autograd_step`` on eligible networks: it
     writes the gradient of ``data_loss + penalty`` into every ``.grad`` and
-    returns ``data_loss + penalty`` as a 0-d tensor (no host sync).
-    ``sw_sum`` is accepted for signature compatibility and recomputed from
-    ``sw`` (it equals ``len(X)`` when ``sw`` is None).
+    returns ``report_scale * data_loss + penalty`` as a 0-d tensor (no host
+    sync). ``sw_sum`` is accepted for signature compatibility and recomputed
+    from ``sw`` (it equals ``len(X)`` when ``sw`` is None).
 
     Parameters
     ----------
     weights, biases, activation, output, alpha
         As for :class:`ManualMLPGrad`.
+    report_scale : float, default=1.0
+        scikit-learn reports the multi-output squared error averaged over
+        outputs while training on its sum: pass ``1 / n_outputs`` there.
 
     Returns
     -------
@@ -516,6 +519,8 @@ def make_fast_step(weights, biases, activation, output, alpha):
 
     def step(X, Y, sw=None, sw_sum=None):
         data_loss, penalty = grad_fn(X, Y, sw)
+        if report_scale != 1.0:
+            data_loss = data_loss * report_scale
         return data_loss.add_(penalty)
 
     step.grad_fn = grad_fn

@@ -8,8 +8,8 @@ global torch RNG, so ``random_state`` alone decides the initial weights.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch

@@ -7,8 +7,8 @@ That normalisation is what makes integer sample weights equal to repeated rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch.nn import functional as F

@@ -6,12 +6,13 @@ hand-written training loop or as the ``module`` of a skorch net.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from numbers import Real
-from typing import Sequence
 
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ._activations import RReLU, make_activation
 from ._initializers import InitContext, init_linear
@@ -129,7 +130,9 @@ class MLPModule(nn.Module):
                 layers.append(Dropout(drops[i]))
         self.layers = nn.Sequential(*layers)
         rng = _as_rng(random_state)
-        needs_torch_rng = not (isinstance(init, str) and init in ("sklearn", "zeros", "ones", "constant"))
+        needs_torch_rng = not (
+            isinstance(init, str) and init in ("sklearn", "zeros", "ones", "constant")
+        )
         generator = torch.Generator(device="cpu")
         if needs_torch_rng:
             generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
@@ -139,7 +142,9 @@ class MLPModule(nn.Module):
                 init_linear(linear, init, init_kwargs, ctx)
             else:
                 # Generators are per device; initialise on CPU, then copy over.
-                tmp = nn.utils.skip_init(nn.Linear, linear.in_features, linear.out_features, dtype=dtype)
+                tmp = nn.utils.skip_init(
+                    nn.Linear, linear.in_features, linear.out_features, dtype=dtype
+                )
                 init_linear(tmp, init, init_kwargs, ctx)
                 with torch.no_grad():
                     linear.weight.copy_(tmp.weight)
@@ -148,6 +153,28 @@ class MLPModule(nn.Module):
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Raw output scores for a batch ``X`` of shape (n_samples, n_features)."""
         return self.layers(X)
+
+    def forward_as(self, X: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """Evaluate in ``dtype`` without converting the module itself.
+
+        The estimators predict in scikit-learn's output dtype (float64 for
+        float64 input) from weights trained in float32; casting each weight on
+        the fly leaves the fitted module untouched.
+        """
+        if self.layers[0].weight.dtype == dtype:
+            return self.layers(X)
+        for layer in self.layers:
+            if isinstance(layer, nn.Linear):
+                X = F.linear(X, layer.weight.to(dtype), layer.bias.to(dtype))
+            elif next(layer.parameters(), None) is None and next(layer.buffers(), None) is None:
+                X = layer(X)
+            else:
+                state = {
+                    k: v.to(dtype) if v.is_floating_point() else v
+                    for k, v in [*layer.named_parameters(), *layer.named_buffers()]
+                }
+                X = torch.func.functional_call(layer, state, (X,))
+        return X
 
     def linear_layers(self) -> list[nn.Linear]:
         """The ``nn.Linear`` layers in order, input to output."""

@@ -6,8 +6,8 @@ run by :mod:`sknn._lbfgs`, and has no entry here beyond its name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -24,7 +24,8 @@ def _sgd(p):
     # scikit-learn accepts nesterovs_momentum=True with momentum=0 (plain SGD);
     # torch refuses that combination.
     momentum = p["momentum"]
-    return {**_lr(p), "momentum": momentum, "nesterov": bool(p["nesterovs_momentum"] and momentum > 0)}
+    nesterov = bool(p["nesterovs_momentum"] and momentum > 0)
+    return {**_lr(p), "momentum": momentum, "nesterov": nesterov}
 
 
 @dataclass(frozen=True)

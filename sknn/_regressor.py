@@ -13,7 +13,6 @@ from sklearn.utils.validation import column_or_1d, validate_data
 from . import _docs
 from ._estimator_base import BaseTorchMLP
 from ._losses import r2
-from ._optimizers import STOCHASTIC
 
 
 class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
@@ -121,16 +120,6 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
             The fitted estimator.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
-
-    def _check_solver(self):
-        # scikit-learn's MLPRegressor forgets to call this check (its partial_fit
-        # then runs a full lbfgs fit); here both estimators agree.
-        if self.solver not in STOCHASTIC and isinstance(self.solver, str):
-            raise AttributeError(
-                "partial_fit is only available for stochastic"
-                " optimizers. %s is not stochastic." % self.solver
-            )
-        return True
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)

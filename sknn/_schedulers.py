@@ -10,8 +10,8 @@ without tuning; every default can be overridden through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from torch.optim import lr_scheduler as lrs
 

@@ -5,6 +5,7 @@ torch/sklearn imports, so the error cases run in-process through ``main``,
 with a few of them also checked end to end as subprocesses.
 """
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -18,7 +19,7 @@ from sknn.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[1]
 # Small and fast: the point is the plumbing, not the scores.
-FAST = ["--cv", "3", "--max-iter", "30", "--hidden", "8"]
+FAST = ["--cv", "3", "--max-iter", "30", "--hidden", "8", "--threads", "1"]
 
 
 def run_cli(*args):
@@ -51,10 +52,17 @@ def csv_path(tmp_path_factory):
     return path
 
 
-def test_builtin_dataset_table_and_json(tmp_path):
-    out = tmp_path / "res.json"
-    proc = run_cli("--dataset", "iris", *FAST, "--json", str(out))
+def test_builtin_dataset_table_json_and_plot(tmp_path):
+    out, chart = tmp_path / "res.json", tmp_path / "chart.png"
+    # One process for all three outputs: each start costs seconds of imports.
+    with_plot = importlib.util.find_spec("matplotlib") is not None
+    plot_args = ["--plot", str(chart)] if with_plot else []
+    proc = run_cli("--dataset", "iris", *FAST, "--json", str(out), *plot_args)
     assert proc.returncode == 0, proc.stderr
+    assert f"wrote {out}" in proc.stdout
+    if with_plot:
+        assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"wrote {chart}" in proc.stdout
     assert "Traceback" not in proc.stderr
     text = proc.stdout
     assert "iris: classification, 150 samples, 4 features, 3-fold CV" in text
@@ -67,6 +75,7 @@ def test_builtin_dataset_table_and_json(tmp_path):
 
     report = json.loads(out.read_text())
     assert set(report["versions"]) == {"sknn", "scikit-learn", "torch"}
+    assert (report["cv"], report["threads"], report["device"]) == (3, 1, "auto")
     (result,) = report["results"]
     assert result["dataset"] == "iris"
     assert result["task"] == "classification"
@@ -117,15 +126,6 @@ def test_csv_regression_inferred_and_forced(csv_path, tmp_path):
         assert model["mean"]["mae"] > 0 and model["mean"]["rmse"] >= model["mean"]["mae"]
 
 
-def test_plot_option(tmp_path):
-    pytest.importorskip("matplotlib")
-    out = tmp_path / "chart.png"
-    proc = run_cli("--dataset", "iris", *FAST, "--plot", str(out))
-    assert proc.returncode == 0, proc.stderr
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"wrote {out}" in proc.stdout
-
-
 def _one_line_error(capsys, argv):
     code = main(["compare", *argv])
     captured = capsys.readouterr()
@@ -157,6 +157,7 @@ def _one_line_error(capsys, argv):
         (["--hidden", ""], "invalid --hidden"),
         (["--cv", "abc"], "invalid int value"),
         (["--max-iter", "0"], "--max-iter"),
+        (["--threads", "0"], "--threads"),
         (["--activation", "nope"], "invalid choice"),
         (["--solver", "nope"], "invalid choice"),
         (["--device", "not_a_device"], "--device"),
@@ -201,7 +202,6 @@ def test_plot_without_matplotlib(capsys, monkeypatch):
     "argv, expected",
     [
         (["--dataset", "no_such_file.csv", "--target", "y"], "file not found"),
-        (["--hidden", "64,x"], "invalid --hidden"),
         (["--activation", "nope"], "invalid choice"),
     ],
 )

@@ -57,8 +57,9 @@ def test_with_early_stopping_twin_axis(iris):
     assert isinstance(axes, np.ndarray) and axes.shape == (2,)
     loss_ax, score_ax = axes
     assert loss_ax.get_shared_x_axes().joined(loss_ax, score_ax)
-    assert set(labels(loss_ax)) <= {"training loss", "validation loss"}
-    assert "training loss" in labels(loss_ax)
+    assert labels(loss_ax) == ["training loss", "validation loss"]
+    _, val_loss = loss_ax.get_lines()[1].get_data()
+    np.testing.assert_allclose(val_loss, [h["val_loss"] for h in clf.history_])
     assert labels(score_ax) == ["validation accuracy"]
     _, scores = score_ax.get_lines()[0].get_data()
     np.testing.assert_allclose(scores, clf.validation_scores_, rtol=1e-6)
@@ -68,13 +69,14 @@ def test_with_early_stopping_twin_axis(iris):
     assert legend_texts == labels(loss_ax) + labels(score_ax)
 
 
-def test_validation_loss_is_drawn_when_recorded(iris):
+def test_lbfgs_counts_iterations_and_skips_missing_lr(iris):
     X, y = iris
-    clf = TorchMLPClassifier(hidden_layer_sizes=(8,), max_iter=10, early_stopping=True,
-                             n_iter_no_change=100, random_state=0).fit(X, y)
-    axes = plot_history(clf)
-    if any(h.get("val_loss") is not None for h in clf.history_):
-        assert labels(axes[0]) == ["training loss", "validation loss"]
+    clf = TorchMLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=8,
+                             random_state=0).fit(X, y)
+    # lbfgs records no learning rate: the requested "lr" curve is left out.
+    ax = plot_history(clf, metrics=("loss", "lr"))
+    assert labels(ax) == ["training loss"]
+    assert ax.get_xlabel() == "iteration"
 
 
 def test_regressor_pipeline_given_axes_and_metrics():
