@@ -1,0 +1,63 @@
+"""The hand-derived training step gives the same model as the general autograd path."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_multilabel_classification
+
+import sknn._estimator_base as base
+from sknn import TorchMLPClassifier, TorchMLPRegressor
+
+rng = np.random.RandomState(0)
+X = rng.normal(size=(90, 5))
+TARGETS = {
+    "binary": (TorchMLPClassifier, (X[:, 0] > 0).astype(int)),
+    "multiclass": (TorchMLPClassifier, make_classification(90, 5, n_informative=3, n_classes=3,
+                                                           random_state=0)[1]),
+    "multilabel": (TorchMLPClassifier, make_multilabel_classification(90, 5, random_state=0)[1]),
+    "squared_error": (TorchMLPRegressor, X[:, :2] @ [[1.0, 2.0], [0.5, -1.0]]),
+    "poisson": (TorchMLPRegressor, np.exp(X[:, 0] / 2)),
+}
+
+
+def _fit(monkeypatch, fast, Estimator, y, **params):
+    monkeypatch.setattr(base, "_FAST_PATH", fast)
+    if Estimator is TorchMLPRegressor and y.ndim == 1:
+        params["loss"] = "poisson"
+    est = Estimator(hidden_layer_sizes=(7, 6), max_iter=15, batch_size=32, random_state=0,
+                    compute_dtype="float64", alpha=1e-2, **params)
+    return est.fit(X, y)
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_fast_path_equals_autograd(monkeypatch, target, activation, solver):
+    Estimator, y = TARGETS[target]
+    fast = _fit(monkeypatch, True, Estimator, y, activation=activation, solver=solver)
+    slow = _fit(monkeypatch, False, Estimator, y, activation=activation, solver=solver)
+    np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-9)
+    for a, b in zip(fast.coefs_ + fast.intercepts_, slow.coefs_ + slow.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
+def test_fast_path_with_sample_weights_and_float32(monkeypatch):
+    Estimator, y = TARGETS["multiclass"]
+    sw = rng.uniform(0.5, 2, len(y))
+    models = []
+    for fast in (True, False):
+        monkeypatch.setattr(base, "_FAST_PATH", fast)
+        models.append(TorchMLPClassifier((8,), max_iter=10, random_state=0).fit(X, y, sw))
+    np.testing.assert_allclose(models[0].predict_proba(X), models[1].predict_proba(X),
+                               atol=1e-5)
+
+
+def test_fast_path_is_used_for_plain_networks_only():
+    Estimator, y = TARGETS["multiclass"]
+    est = TorchMLPClassifier((4,), max_iter=1).fit(X, y)
+    weights = [layer.weight for layer in est.module_.linear_layers()]
+    loss_fn = lambda *a: None  # noqa: E731 (only passed through)
+    assert hasattr(est._training_step(loss_fn, weights), "grad_fn")
+    for params in ({"activation": "gelu"}, {"dropout": 0.1}, {"normalization": "layer"}):
+        est = TorchMLPClassifier((4,), max_iter=1, **params).fit(X, y)
+        weights = [layer.weight for layer in est.module_.linear_layers()]
+        assert not hasattr(est._training_step(loss_fn, weights), "grad_fn")
