@@ -64,3 +64,19 @@ sphinx_gallery_conf = {
     "min_reported_time": 1,
     "image_scrapers": ("matplotlib",),
 }
+
+
+def _quote_attribute_refs(app, what, name, obj, options, lines):
+    """Write ``(n_features_in_,)`` in shapes as ``(`n_features_in_`,)``.
+
+    A bare trailing underscore is reST's reference syntax, so docutils reports
+    an unknown target for it (scikit-learn's docstrings quote it for this
+    reason).
+    """
+    for i, line in enumerate(lines):
+        lines[i] = line.replace("(n_features_in_,)", "(`n_features_in_`,)")
+
+
+def setup(app):
+    # Before numpydoc (priority 500) reformats the docstring.
+    app.connect("autodoc-process-docstring", _quote_attribute_refs, priority=100)

@@ -5,7 +5,7 @@ Grid search over sknn's options
 
 sknn's options are ordinary constructor parameters, so
 :class:`~sklearn.model_selection.GridSearchCV` tunes them like any other: here
-the activation, the optimizer, dropout and the L2 penalty, next to a search
+the activation, the optimizer and dropout, next to a search
 over scikit-learn's :class:`~sklearn.neural_network.MLPClassifier` as the
 baseline.
 """
@@ -35,15 +35,14 @@ if QUICK:
     X, y = X[:500], y[:500]
 X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
 
-common = dict(hidden_layer_sizes=(64,), batch_size=64, max_iter=10 if QUICK else 50,
+common = dict(hidden_layer_sizes=(64,), batch_size=64, max_iter=10 if QUICK else 40,
               random_state=0)
 torch_search = GridSearchCV(
     Pipeline([("scale", StandardScaler()), ("mlp", TorchMLPClassifier(**common))]),
     param_grid={
-        "mlp__activation": ["relu", "gelu"] if QUICK else ["relu", "tanh", "gelu", "elu"],
-        "mlp__solver": ["adam", "rmsprop"] if QUICK else ["adam", "rmsprop", "sgd"],
+        "mlp__activation": ["relu", "gelu"] if QUICK else ["relu", "tanh", "gelu"],
+        "mlp__solver": ["adam", "rmsprop"],
         "mlp__dropout": [0.0, 0.2],
-        "mlp__alpha": [1e-4] if QUICK else [1e-4, 1e-2],
     },
     cv=3,
 )

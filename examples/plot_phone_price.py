@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 Phone price classes: the lecture's tuning walk-through
-=====================================================
+======================================================
 
 The lecture's case study predicts a phone's price class (0 to 3) from 20
 specifications: 2000 phones, 1600 for training and 400 for testing, a network

@@ -18,11 +18,13 @@ bootstrap is a short loop with :func:`~sklearn.base.clone`.
 # iterations on a data set this size. The scaler sits in the pipeline so that
 # every split standardises with its own training rows only.
 import os
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.base import clone
 from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, LeaveOneOut, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -31,6 +33,7 @@ from sklearn.utils import resample
 from sknn import TorchMLPClassifier
 
 QUICK = os.environ.get("SKNN_EXAMPLE_QUICK") == "1"
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 X, y = load_iris(return_X_y=True)
 if QUICK:

@@ -258,6 +258,11 @@ def main(argv=None):
     except _compare.CompareError as exc:
         print(f"sknn compare: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into e.g. `head`, which quit early: not an error worth
+        # a traceback. Point stdout at devnull so the exit flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from ._classifier import TorchMLPClassifier
+from ._regressor import TorchMLPRegressor
+
 __all__ = [
     "BUILTIN_DATASETS",
     "DEFAULT_DATASETS",
@@ -296,9 +299,6 @@ def _preprocessor(data):
 
 def _make_models(task, params, device):
     """Return ``[(name, estimator or None, note)]``: sknn first, sklearn second."""
-    # Imported here so `python -m sknn --help` stays fast (no torch import).
-    from sknn import TorchMLPClassifier, TorchMLPRegressor
-
     if task == "classification":
         torch_cls, sk_cls = TorchMLPClassifier, MLPClassifier
     else:

@@ -40,6 +40,9 @@ from ._initializers import INITIALIZERS, InitContext, init_linear
 from ._lbfgs import train_lbfgs
 from ._losses import LOSSES, OUTPUT_ACTIVATIONS, make_loss
 from ._module import NORMALIZATIONS, MLPModule
+from ._numpy_forward import HIDDEN as NUMPY_HIDDEN
+from ._numpy_forward import MAX_ROWS as NUMPY_MAX_ROWS
+from ._numpy_forward import numpy_forward
 from ._optimizers import OPTIMIZERS, STOCHASTIC, make_optimizer
 from ._progress import Reporter
 from ._schedulers import SCHEDULERS, make_schedule
@@ -350,6 +353,7 @@ class BaseTorchMLP(BaseEstimator, ABC):
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
+        self._cache_float64_layers()
 
     def _initialize(self, X, Y, hidden, rng, device, dtype):
         """First call: build the network and reset every fitted attribute."""
@@ -560,21 +564,56 @@ class BaseTorchMLP(BaseEstimator, ABC):
     # Prediction
     def _forward(self, X) -> np.ndarray:
         """Validated X -> output activations, in scikit-learn's output dtype."""
-        check_is_fitted(self)
+        if "module_" not in self.__dict__:
+            check_is_fitted(self)  # raises NotFittedError with scikit-learn's message
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        np_dtype = (
-            np.float32 if X.dtype == np.float32 and self._coef_dtype == np.float32
-            else np.float64
-        )
-        dtype = DTYPES[np.dtype(np_dtype).name]
-        device = next(self.module_.parameters()).device
+        single = X.dtype == np.float32 and self._coef_dtype == np.float32
+        dtype = torch.float32 if single else torch.float64
+        device = self.module_.layers[0].weight.device
+        if X.shape[0] <= NUMPY_MAX_ROWS and device.type == "cpu":
+            layers = self._numpy_layers(single)
+            if layers is not None:
+                return numpy_forward(X, layers, self.activation, self.out_activation_)
         step = X.shape[0] if device.type == "cpu" else _PREDICT_CHUNK
+        n_weights = self._n_weights()
         outputs = []
-        with torch.inference_mode():
+        with torch.inference_mode(), thread_budget(min(step, X.shape[0]) * n_weights):
             for start in range(0, X.shape[0], step):
                 z = self.module_.forward_as(to_tensor(X[start:start + step], dtype, device), dtype)
                 outputs.append(OUTPUT_ACTIVATIONS[self.out_activation_](z).cpu().numpy())
         return np.concatenate(outputs) if len(outputs) > 1 else outputs[0]
+
+    def _numpy_layers(self, single: bool):
+        """``(coef, intercept)`` arrays for :func:`numpy_forward`, or None.
+
+        None unless the network is plain (linear layers and one of
+        scikit-learn's activations). float32 arrays are views of the module's
+        weights; float64 copies are made once per fit and used only while the
+        weights' version counters show no change since.
+        """
+        if not isinstance(self.activation, str) or self.activation not in NUMPY_HIDDEN:
+            return None
+        if self.normalization is not None:
+            return None
+        params = [p for layer in self._layers() for p in (layer.weight, layer.bias)]
+        if single:
+            if params[0].dtype != torch.float32:
+                return None
+            arrays = [p.detach().numpy() for p in params]
+            return [(w.T, b) for w, b in zip(arrays[::2], arrays[1::2])]
+        cache = self.__dict__.get("_float64_layers")
+        if cache is None or cache[0] != [p._version for p in params]:
+            return None
+        return cache[1]
+
+    def _cache_float64_layers(self):
+        params = [p for layer in self._layers() for p in (layer.weight, layer.bias)]
+        if params[0].device.type != "cpu":
+            self.__dict__.pop("_float64_layers", None)
+            return
+        arrays = [p.detach().numpy().astype(np.float64) for p in params]
+        layers = [(np.ascontiguousarray(w.T), b) for w, b in zip(arrays[::2], arrays[1::2])]
+        self._float64_layers = ([p._version for p in params], layers)
 
     # ------------------------------------------------------------------
     # scikit-learn's attributes, read from and written to the module
@@ -622,6 +661,7 @@ class BaseTorchMLP(BaseEstimator, ABC):
                         f"got {tuple(np.shape(value.T if transpose else value))}."
                     )
                 target.copy_(value)
+        self._cache_float64_layers()
 
     def summary(self):
         """Layers, output shapes and parameter counts (like ``torchsummary``).
@@ -648,12 +688,18 @@ class BaseTorchMLP(BaseEstimator, ABC):
         if optimizer is not None:
             state["_optimizer_state"] = _to_cpu(optimizer.state_dict())
             state["_schedule_state"] = schedule.state_dict()
+        state.pop("_float64_layers", None)  # rebuilt by __setstate__
         stopper = state.get("_stopper")
         if stopper is not None and stopper.best_state is not None:
             stopper = copy.copy(stopper)
             stopper.best_state = _to_cpu(stopper.best_state)
             state["_stopper"] = stopper
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "module_" in state:
+            self._cache_float64_layers()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

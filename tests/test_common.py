@@ -1,6 +1,5 @@
 """scikit-learn's own estimator checks: the judge of drop-in compatibility."""
 
-import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknn import TorchMLPClassifier, TorchMLPRegressor

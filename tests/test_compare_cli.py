@@ -126,6 +126,18 @@ def test_csv_regression_inferred_and_forced(csv_path, tmp_path):
         assert model["mean"]["mae"] > 0 and model["mean"]["rmse"] >= model["mean"]["mae"]
 
 
+def test_torch_only_option_skips_sklearn_baseline(capsys, tmp_path):
+    out = tmp_path / "res.json"
+    code = main(["compare", "--dataset", "iris", *FAST, "--activation", "gelu",
+                 "--json", str(out)])
+    assert code == 0
+    assert "skipped: activation 'gelu' not in sklearn" in capsys.readouterr().out
+    torch_model, sk_model = json.loads(out.read_text())["results"][0]["models"]
+    assert torch_model["params"]["activation"] == "gelu"
+    assert sk_model == {"name": "sklearn.MLPClassifier",
+                        "skipped": "activation 'gelu' not in sklearn"}
+
+
 def _one_line_error(capsys, argv):
     code = main(["compare", *argv])
     captured = capsys.readouterr()

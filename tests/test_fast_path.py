@@ -61,3 +61,28 @@ def test_fast_path_is_used_for_plain_networks_only():
         est = TorchMLPClassifier((4,), max_iter=1, **params).fit(X, y)
         weights = [layer.weight for layer in est.module_.linear_layers()]
         assert not hasattr(est._training_step(loss_fn, weights), "grad_fn")
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity", "gelu"])
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_small_batch_numpy_predict_equals_torch_predict(target, activation):
+    Estimator, y = TARGETS[target]
+    params = {"loss": "poisson"} if target == "poisson" else {}
+    est = Estimator(hidden_layer_sizes=(6,), activation=activation, max_iter=5,
+                    random_state=0, **params).fit(X, y)
+    method = est.predict_proba if hasattr(est, "predict_proba") else est.predict
+    full = method(X)  # 90 rows: torch
+    for Xs in (X[:3], X[:3].astype(np.float32)):
+        np.testing.assert_allclose(method(Xs), full[:3], rtol=1e-6 if Xs.dtype == np.float32
+                                   else 1e-12)
+
+
+def test_predict_sees_weights_changed_in_the_module():
+    import torch
+
+    Estimator, y = TARGETS["multiclass"]
+    est = TorchMLPClassifier((4,), max_iter=3, random_state=0).fit(X, y)
+    with torch.no_grad():
+        est.module_.linear_layers()[-1].bias.copy_(torch.tensor([0.0, 0.0, 100.0]))
+    assert (est.predict(X[:2]) == est.classes_[2]).all()
+    assert (est.predict(X) == est.classes_[2]).all()

@@ -171,7 +171,8 @@ def test_validation_set_too_small():
 def test_non_finite_weights_error_keeps_previous_model():
     Xr = np.random.RandomState(0).normal(size=(60, 3))
     yr = Xr.sum(axis=1)
-    est = TorchMLPRegressor(hidden_layer_sizes=(8,), solver="sgd", max_iter=5, random_state=0).fit(Xr, yr)
+    est = TorchMLPRegressor(hidden_layer_sizes=(8,), solver="sgd", max_iter=5, random_state=0)
+    est.fit(Xr, yr)
     before = [c.copy() for c in est.coefs_]
     est.set_params(warm_start=True, learning_rate_init=1e6, momentum=0.0)
     with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):

@@ -107,7 +107,7 @@ class OptionsDirective(Directive):
     def run(self):
         kind = self.arguments[0]
         if kind not in KINDS:
-            raise self.error(f"sknn-options: unknown option kind {kind!r}; use one of {list(KINDS)}")
+            raise self.error(f"sknn-options: unknown kind {kind!r}; use one of {list(KINDS)}")
         return [options_table(kind)]
 
 

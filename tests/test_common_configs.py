@@ -1,0 +1,57 @@
+"""scikit-learn's estimator checks on non-default configurations of the options.
+
+tests/test_common.py runs them on the defaults; here the same checks run with
+another activation, initialisation, optimizer and schedule, and with dropout
+plus batch / layer normalisation.
+"""
+
+from sklearn.base import is_classifier
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sknn import TorchMLPClassifier, TorchMLPRegressor
+
+_TORCH_OPTIONS = dict(
+    hidden_layer_sizes=(32,), activation="tanh", init="kaiming_normal", solver="adamw",
+    lr_scheduler="cosine", learning_rate_init=0.01,
+)
+_RANDOM_LAYERS = dict(hidden_layer_sizes=(32,), dropout=0.2, learning_rate_init=0.01)
+
+CONFIGS = [
+    TorchMLPClassifier(**_TORCH_OPTIONS),
+    TorchMLPRegressor(**_TORCH_OPTIONS),
+    TorchMLPClassifier(normalization="batch", **_RANDOM_LAYERS),
+    TorchMLPRegressor(normalization="layer", **_RANDOM_LAYERS),
+]
+
+# At most three expected failures per estimator, each with its reason.
+_FLOAT32 = (
+    "float32 training (compute_dtype's default) rounds the weighted and the repeated "
+    "sums differently; passes with compute_dtype='float64'"
+)
+_BATCH_DEPENDENT = (
+    "dropout masks (and batch-norm statistics) depend on which rows share a batch, so a "
+    "repeated row is not the same as a weight of 2, whatever the dtype"
+)
+_TANH_SATURATES = (
+    "kaiming_normal's tanh gain (5/3) on the check's unscaled blobs (|X| ~ 40) saturates "
+    "tanh: 86% class 0 instead of > 87% (MLPClassifier-equal 'sklearn' init gives 100%)"
+)
+
+
+def _expected_failures(estimator):
+    failures = {}
+    random_layers = estimator.dropout != 0 or estimator.normalization == "batch"
+    if random_layers or estimator.compute_dtype == "float32":
+        reason = _BATCH_DEPENDENT if random_layers else _FLOAT32
+        failures["check_sample_weight_equivalence_on_dense_data"] = reason
+        failures["check_sample_weight_equivalence_on_sparse_data"] = reason
+    if (is_classifier(estimator) and estimator.activation == "tanh"
+            and estimator.init == "kaiming_normal"):
+        failures["check_class_weight_classifiers"] = _TANH_SATURATES
+    assert len(failures) <= 3
+    return failures
+
+
+@parametrize_with_checks(CONFIGS, expected_failed_checks=_expected_failures)
+def test_sklearn_checks_on_non_default_options(estimator, check):
+    check(estimator)
