@@ -121,7 +121,7 @@ out_activation_ : str
     Output activation.
 n_features_in_ : int
     Number of features seen during fit.
-feature_names_in_ : ndarray of shape (n_features_in_,)
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of features seen during fit, when X has string column names.
 n_iter_ : int
     Epochs (or lbfgs iterations) run by the last call.

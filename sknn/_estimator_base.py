@@ -336,6 +336,7 @@ class BaseTorchMLP(BaseEstimator, ABC):
             self._initialize(X, Y, hidden, rng, device, dtype)
         else:
             self._check_architecture(X, Y, hidden)
+            self._rebuild_for_new_layer_options(hidden, rng, dtype, device)
         self.module_.to(device=device, dtype=dtype)
         self.device_ = device
 
@@ -364,13 +365,7 @@ class BaseTorchMLP(BaseEstimator, ABC):
         self.out_activation_ = LOSSES[self._loss_name()].output
         # scikit-learn keeps float32 coefficients for float32 data, except lbfgs.
         self._coef_dtype = np.dtype(np.float64) if self.solver == "lbfgs" else X.dtype
-        self.module_ = MLPModule(
-            X.shape[1], hidden, self.n_outputs_, activation=self.activation,
-            activation_kwargs=self.activation_kwargs, init=self.init,
-            init_kwargs=self.init_kwargs, dropout=self.dropout,
-            normalization=self.normalization, random_state=rng, dtype=dtype, device=device,
-        )
-        self.module_.eval()
+        self.module_ = self._build_module(X.shape[1], hidden, rng, dtype, device)
         self.history_ = []
         for name in ("_optimizer", "_schedule", "_optimizer_state", "_schedule_state",
                      "loss_curve_", "best_loss_", "validation_scores_",
@@ -392,6 +387,45 @@ class BaseTorchMLP(BaseEstimator, ABC):
 
     def _n_weights(self) -> int:
         return sum(layer.weight.numel() for layer in self.module_.linear_layers())
+
+    def _layer_options(self) -> dict:
+        return {
+            "activation": self.activation, "activation_kwargs": self.activation_kwargs,
+            "dropout": self.dropout, "normalization": self.normalization,
+        }
+
+    def _build_module(self, n_features, hidden, rng, dtype, device):
+        module = MLPModule(
+            n_features, hidden, self.n_outputs_, init=self.init, init_kwargs=self.init_kwargs,
+            random_state=rng, dtype=dtype, device=device, **self._layer_options(),
+        )
+        self._module_options = copy.deepcopy(self._layer_options())
+        return module.eval()
+
+    def _rebuild_for_new_layer_options(self, hidden, rng, dtype, device):
+        """warm_start / partial_fit after activation, dropout or normalization changed.
+
+        scikit-learn applies a new activation to the trained weights; sknn does
+        the same for every layer option: a new network with the new layers,
+        the trained linear weights (and normalisation parameters, if kept).
+        """
+        if _same(self._module_options, self._layer_options()):
+            return
+        old = self.module_
+        new = self._build_module(old.linear_layers()[0].in_features, hidden, rng, dtype, device)
+        with torch.no_grad():
+            for target, source in zip(new.linear_layers(), old.linear_layers()):
+                target.weight.copy_(source.weight)
+                target.bias.copy_(source.bias)
+        old_norms = [m for m in old.layers if isinstance(m, (nn.BatchNorm1d, nn.LayerNorm))]
+        new_norms = [m for m in new.layers if isinstance(m, (nn.BatchNorm1d, nn.LayerNorm))]
+        if old_norms and [type(m) for m in old_norms] == [type(m) for m in new_norms]:
+            for target, source in zip(new_norms, old_norms):
+                target.load_state_dict(source.state_dict())
+        self.module_ = new
+        # The optimizer's state belongs to the old parameters.
+        for name in ("_optimizer", "_schedule", "_optimizer_state", "_schedule_state"):
+            self.__dict__.pop(name, None)
 
     def _check_architecture(self, X, Y, hidden):
         current = [layer.out_features for layer in self.module_.linear_layers()[:-1]]
@@ -710,6 +744,16 @@ class BaseTorchMLP(BaseEstimator, ABC):
         except ValueError:
             pass
         return tags
+
+
+def _same(a, b) -> bool:
+    """Equality that tolerates numpy arrays in parameter values (e.g. dropout)."""
+    try:
+        return bool(np.all(a == b)) if not isinstance(a, dict) else (
+            a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        )
+    except (TypeError, ValueError, AttributeError):
+        return False
 
 
 def _to_cpu(obj):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ._sgd import SklearnSGD
+
 
 def _lr(p):
     return {"lr": p["learning_rate_init"]}
@@ -21,11 +23,7 @@ def _adam_like(p):
 
 
 def _sgd(p):
-    # scikit-learn accepts nesterovs_momentum=True with momentum=0 (plain SGD);
-    # torch refuses that combination.
-    momentum = p["momentum"]
-    nesterov = bool(p["nesterovs_momentum"] and momentum > 0)
-    return {**_lr(p), "momentum": momentum, "nesterov": nesterov}
+    return {**_lr(p), "momentum": p["momentum"], "nesterov": bool(p["nesterovs_momentum"])}
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         "003 gradient descent",
     ),
     "sgd": OptimizerSpec(
-        torch.optim.SGD, _sgd, "SGD with momentum / nesterovs_momentum", "001 SGD, momentum"
+        SklearnSGD, _sgd,
+        "SGD with scikit-learn's momentum / nesterovs_momentum (also when the rate changes)",
+        "001 SGD, momentum",
     ),
     "adam": OptimizerSpec(
         torch.optim.Adam, _adam_like, "Adam (beta_1, beta_2, epsilon)", "001 Adam"

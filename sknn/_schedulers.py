@@ -84,9 +84,10 @@ class TorchSchedule(Schedule):
         self.is_plateau = isinstance(scheduler, lrs.ReduceLROnPlateau)
 
     def batch_end(self):  # noqa: D102
-        # OneCycleLR raises once past total_steps (e.g. partial_fit beyond
-        # max_iter epochs); hold the final learning rate instead.
-        if self.per_batch and self.scheduler.last_epoch < self.scheduler.total_steps:
+        # The schedule's last point is step total_steps - 1; past it OneCycleLR
+        # extrapolates (then raises), e.g. when partial_fit runs beyond
+        # max_iter epochs: hold the final learning rate instead.
+        if self.per_batch and self.scheduler.last_epoch + 1 < self.scheduler.total_steps:
             self.scheduler.step()
 
     def epoch_end(self, t, loss, val_score):  # noqa: D102

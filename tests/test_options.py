@@ -125,7 +125,7 @@ GRIDS = {
     "lr_scheduler": (TorchMLPClassifier, {"lr_scheduler": [None, *sorted(SCHEDULERS)]}),
     "normalization": (TorchMLPRegressor, {"normalization": [None, *sorted(NORMALIZATIONS)]}),
     "dropout": (TorchMLPClassifier, {"dropout": [0.0, 0.2, 0.5]}),
-    "loss": (TorchMLPRegressor, {"loss": LOSSES, "huber_delta": [1.0]}),
+    "loss": (TorchMLPRegressor, {"loss": LOSSES, "huber_delta": [0.5]}),
     "class_weight": (
         TorchMLPClassifier, {"class_weight": [None, "balanced", {0: 2.0, 1: 1.0, 2: 1.0}]}
     ),

@@ -182,6 +182,22 @@ def test_onecycle_schedule_is_stepped_per_batch(iris):
     assert lrs.max() > 5 * lrs[0]
 
 
+def test_onecycle_partial_fit_beyond_max_iter_holds_the_final_lr(iris):
+    X, y = iris
+    est = TorchMLPClassifier((4,), max_iter=3, batch_size=50, learning_rate_init=LR0,
+                             lr_scheduler="onecycle", random_state=0)
+    for _ in range(5):
+        est.partial_fit(X, y, classes=[0, 1, 2])
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=LR0)
+    ref = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LR0, total_steps=3 * 3)
+    for _ in range(3 * 3 - 1):
+        opt.step()
+        ref.step()
+    final = opt.param_groups[0]["lr"]
+    lrs = [r["lr"] for r in est.history_]
+    assert lrs[3:] == pytest.approx([final, final], rel=1e-6)
+
+
 def test_plateau_schedule_reduces_lr_after_a_stall(iris):
     # A threshold no loss can beat: every epoch after the first is a stall.
     lrs, _ = _lrs(*iris, lr_scheduler="plateau", lr_scheduler_kwargs={
@@ -233,6 +249,14 @@ def test_dropout_predictions_are_deterministic_and_seeded(iris):
     est = TorchMLPClassifier(**params).fit(X, y)
     assert not est.module_.training
     assert_array_equal(est.predict_proba(X), est.predict_proba(X))
+    # The fitted module still drops units when put back in training mode.
+    Xt = torch.as_tensor(X, dtype=torch.float32)
+    est.module_.set_generator(torch.Generator().manual_seed(0))
+    est.module_.train()
+    assert not torch.equal(est.module_(Xt), est.module_(Xt))
+    est.module_.eval()
+    est.module_.set_generator(None)
+    assert torch.equal(est.module_(Xt), est.module_(Xt))
     twin = TorchMLPClassifier(**params).fit(X, y)
     assert_array_equal(twin.predict_proba(X), est.predict_proba(X))
     other = TorchMLPClassifier(**{**params, "random_state": 1}).fit(X, y)
@@ -263,6 +287,19 @@ def test_norm_layers_sit_between_linear_and_activation_then_dropout(
     widths = [m.num_features if norm_type is torch.nn.BatchNorm1d else m.normalized_shape[0]
               for m in norms]
     assert widths == [8, 6]
+
+
+def test_warm_start_with_changed_layer_options_does_not_silently_keep_old_layers(iris):
+    X, y = iris
+    est = TorchMLPClassifier((8,), max_iter=2, random_state=0, warm_start=True).fit(X, y)
+    est.set_params(activation="tanh", dropout=0.5, normalization="layer")
+    before = est.coefs_
+    est.set_params(max_iter=1, learning_rate_init=1e-12).fit(X, y)
+    for a, b in zip(before, est.coefs_):  # the trained weights carry over
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    types = {type(m) for m in est.module_.layers}
+    assert {torch.nn.Tanh, torch.nn.LayerNorm} <= types
+    assert any(isinstance(m, torch.nn.Dropout) for m in est.module_.layers)
 
 
 def test_batch_norm_running_stats_are_updated_by_training(iris):
@@ -377,7 +414,7 @@ def test_each_regressor_loss_decreases_over_training(loss, counts):
     est = TorchMLPRegressor(loss=loss, hidden_layer_sizes=(8,), max_iter=30,
                             learning_rate_init=0.01, random_state=0, n_iter_no_change=1000)
     est.fit(X, y)
-    assert est.loss_curve_[-1] < 0.9 * est.loss_curve_[0]
+    assert est.loss_curve_[-1] < 0.75 * est.loss_curve_[0]
     assert [r["loss"] for r in est.history_] == est.loss_curve_
 
 
@@ -390,15 +427,14 @@ RANDOM_CONFIG = dict(hidden_layer_sizes=(16, 8), activation="rrelu", dropout=0.3
 @pytest.mark.parametrize("Estimator", [TorchMLPClassifier, TorchMLPRegressor])
 def test_same_random_state_same_predictions_for_random_layers(Estimator, iris):
     X, y = iris
-    a = Estimator(random_state=0, **RANDOM_CONFIG).fit(X, y).predict(X)
-    b = Estimator(random_state=0, **RANDOM_CONFIG).fit(X, y).predict(X)
-    c = Estimator(random_state=1, **RANDOM_CONFIG).fit(X, y)
-    assert_array_equal(a, b)
-    if Estimator is TorchMLPRegressor:
-        assert not np.array_equal(a, c.predict(X))
-    else:
-        assert not np.allclose(c.coefs_[0], Estimator(random_state=0, **RANDOM_CONFIG)
-                               .fit(X, y).coefs_[0])
+
+    def output(random_state):
+        est = Estimator(random_state=random_state, **RANDOM_CONFIG).fit(X, y)
+        return est.predict_proba(X) if hasattr(est, "predict_proba") else est.predict(X)
+
+    first = output(0)
+    assert_array_equal(output(0), first)
+    assert not np.allclose(output(1), first)
 
 
 def test_fit_and_predict_leave_the_global_torch_rng_untouched(iris):

@@ -83,16 +83,21 @@ def test_stopping_rule_counts_like_sklearn(iris):
         assert est.n_iter_ == 5
 
 
-@pytest.mark.parametrize("learning_rate", ["invscaling", "adaptive"])
-def test_sgd_learning_rate_schedules_follow_sklearn(iris, learning_rate):
+@pytest.mark.parametrize("nesterovs_momentum", [True, False])
+@pytest.mark.parametrize("learning_rate", ["constant", "invscaling", "adaptive"])
+def test_sgd_learning_rate_schedules_follow_sklearn(iris, learning_rate, nesterovs_momentum):
+    # scikit-learn's velocity keeps the learning rate it was built with; so does
+    # sknn's SGD, so even a changing rate gives the same model.
     X, y = iris
-    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, solver="sgd", momentum=0.0,
-                     learning_rate=learning_rate, learning_rate_init=0.05, tol=1e-2,
-                     n_iter_no_change=2, max_iter=60, random_state=0)
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, solver="sgd",
+                     nesterovs_momentum=nesterovs_momentum, learning_rate=learning_rate,
+                     learning_rate_init=0.05, tol=1e-2, n_iter_no_change=2, max_iter=60,
+                     random_state=0)
     sk.fit(X, y)
     ours.fit(X, y)
     assert ours.n_iter_ == sk.n_iter_
-    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-6)
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-12)
     if learning_rate == "invscaling":
         expected = [0.05] + [0.05 / (150 * k + 1) ** 0.5 for k in range(1, ours.n_iter_)]
         np.testing.assert_allclose([h["lr"] for h in ours.history_], expected)
@@ -175,4 +180,15 @@ def test_warm_start_matches_sklearn(iris):
     assert len(ours.loss_curve_) == len(sk.loss_curve_) == 20
     assert ours.n_iter_ == 10 and len(ours.history_) == 20
     np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-5)
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-5)
+
+
+def test_warm_start_with_a_new_activation_matches_sklearn(iris):
+    # scikit-learn applies the new activation to the trained weights.
+    X, y = iris
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, warm_start=True, max_iter=10,
+                     random_state=0)
+    for est in (sk, ours):
+        est.fit(X, y)
+        est.set_params(activation="tanh").fit(X, y)
     np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-5)
