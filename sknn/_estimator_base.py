@@ -1,9 +1,11 @@
 """Estimator layer shared by the classifier and the regressor.
 
-Everything scikit-learn-specific lives here: parameter validation, the
-early-stopping split, fitted attributes, warm starts, pickling. Training is
-delegated to :mod:`sknn._engine` / :mod:`sknn._lbfgs`; the subclasses only
-encode targets, pick the loss and score predictions.
+Fitting as scikit-learn does it: the early-stopping split, batch sizes,
+warm starts and partial_fit, fitted attributes, warnings. Parameters are
+checked in :mod:`sknn._params`; training runs in :mod:`sknn._engine` /
+:mod:`sknn._lbfgs`; :mod:`sknn._fitted_state` reads the trained network
+(predictions, ``coefs_``, pickling). The subclasses only encode targets, pick
+the loss and score predictions.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import copy
 import warnings
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
-from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -20,113 +21,36 @@ from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    InvalidParameterError,
-    Options,
-    StrOptions,
-)
 from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight
 from torch import nn
 
-from ._activations import ACTIVATIONS, make_activation
 from ._device import DTYPES, parse_device, resolve_device, thread_budget, to_tensor
 from ._engine import StoppingRule, TensorData, make_autograd_step, train_stochastic
 from ._fast_mlp import ACTIVATIONS as FAST_ACTIVATIONS
 from ._fast_mlp import OUTPUTS as FAST_OUTPUTS
 from ._fast_mlp import make_fast_step
-from ._initializers import INITIALIZERS, InitContext, init_linear
+from ._fitted_state import FittedNetworkMixin
 from ._lbfgs import train_lbfgs
-from ._losses import LOSSES, OUTPUT_ACTIVATIONS, make_loss
-from ._module import NORMALIZATIONS, MLPModule
-from ._numpy_forward import HIDDEN as NUMPY_HIDDEN
-from ._numpy_forward import MAX_ROWS as NUMPY_MAX_ROWS
-from ._numpy_forward import numpy_forward
-from ._optimizers import OPTIMIZERS, STOCHASTIC, make_optimizer
+from ._losses import LOSSES, make_loss
+from ._module import MLPModule
+from ._optimizers import STOCHASTIC, make_optimizer
+from ._params import PARAMETER_CONSTRAINTS, check_options, hidden_sizes, schedule_context
 from ._progress import Reporter
-from ._schedulers import SCHEDULERS, make_schedule
-from ._summary import summarize
+from ._schedulers import make_schedule
 
 # Tests switch the hand-derived training step off to compare it with autograd.
 _FAST_PATH = True
 
-# Rows per forward pass at predict time on an accelerator, to bound memory.
-_PREDICT_CHUNK = 1 << 16
 
 
-class _SubclassOf(Options):
-    """Constraint satisfied by a class deriving from ``base``.
-
-    It derives from ``Options`` only because scikit-learn's validator accepts
-    no other custom constraint objects.
-    """
-
-    def __init__(self, base: type, label: str):
-        super().__init__(type, set())
-        self.base, self.label = base, label
-
-    def is_satisfied_by(self, val):
-        return isinstance(val, type) and issubclass(val, self.base)
-
-    def __str__(self):
-        return f"a subclass of {self.label}"
-
-
-class BaseTorchMLP(BaseEstimator, ABC):
+class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
     """Base class of :class:`TorchMLPClassifier` and :class:`TorchMLPRegressor`.
 
     Not for direct use; see the subclasses for the parameters.
     """
 
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS)), _SubclassOf(nn.Module, "torch.nn.Module")],
-        "solver": [
-            StrOptions(set(OPTIMIZERS)),
-            _SubclassOf(torch.optim.Optimizer, "torch.optim.Optimizer"),
-        ],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
-        "activation_kwargs": [dict, None],
-        "init": [StrOptions(set(INITIALIZERS)), callable],
-        "init_kwargs": [dict, None],
-        "optimizer_kwargs": [dict, None],
-        "lr_scheduler": [
-            StrOptions(set(SCHEDULERS)),
-            _SubclassOf(
-                torch.optim.lr_scheduler.LRScheduler, "torch.optim.lr_scheduler.LRScheduler"
-            ),
-            _SubclassOf(
-                torch.optim.lr_scheduler.ReduceLROnPlateau,
-                "torch.optim.lr_scheduler.ReduceLROnPlateau",
-            ),
-            None,
-        ],
-        "lr_scheduler_kwargs": [dict, None],
-        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
-        "normalization": [StrOptions(set(NORMALIZATIONS)), None],
-        "device": [str, torch.device],
-        "compute_dtype": [StrOptions(set(DTYPES))],
-    }
+    _parameter_constraints: dict = dict(PARAMETER_CONSTRAINTS)
 
     @abstractmethod
     def __init__(
@@ -193,99 +117,6 @@ class BaseTorchMLP(BaseEstimator, ABC):
 
     # ------------------------------------------------------------------
     # Parameters scikit-learn does not check by itself
-    def _hidden_sizes(self) -> list[int]:
-        sizes = self.hidden_layer_sizes
-        if not hasattr(sizes, "__iter__"):
-            sizes = [sizes]
-        sizes = list(sizes)
-        if any(not isinstance(h, (Integral, np.integer)) for h in sizes):
-            raise TypeError(f"hidden_layer_sizes must contain integers, got {sizes}.")
-        if np.any(np.array(sizes) <= 0):
-            raise ValueError("hidden_layer_sizes must be > 0, got %s." % sizes)
-        return [int(h) for h in sizes]
-
-    def _invalid(self, name: str, detail: str) -> InvalidParameterError:
-        return InvalidParameterError(
-            f"The {name!r} parameter of {type(self).__name__} {detail}"
-        )
-
-    def _check_options(self, hidden: list[int]) -> None:
-        """Try every option's keyword arguments on a throw-away object, so a
-        mistake fails here, before any training, in scikit-learn's words."""
-        try:
-            make_activation(self.activation, self.activation_kwargs)
-        except (TypeError, ValueError) as exc:
-            raise self._invalid(
-                "activation_kwargs",
-                f"is not valid for activation={self.activation!r}: {exc}",
-            ) from None
-        if isinstance(self.init, str):
-            missing = set(INITIALIZERS[self.init].required) - set(self.init_kwargs or {})
-            if missing:
-                raise self._invalid(
-                    "init_kwargs", f"must give {sorted(missing)} for init={self.init!r}."
-                )
-        try:
-            ctx = InitContext(self.activation, self.activation_kwargs,
-                              np.random.RandomState(0), torch.Generator())
-            # skip_init: a plain Linear would draw from torch's global RNG.
-            probe = nn.utils.skip_init(nn.Linear, 3, 2)
-            init_linear(probe, self.init, self.init_kwargs, ctx)
-        except (TypeError, ValueError, RuntimeError) as exc:
-            raise self._invalid(
-                "init_kwargs", f"is not valid for init={self.init!r}: {exc}"
-            ) from None
-        if not np.isscalar(self.dropout):
-            drops = np.asarray(self.dropout, dtype=float)
-            if drops.ndim != 1 or len(drops) != len(hidden):
-                raise self._invalid(
-                    "dropout",
-                    f"must be a float or one value per hidden layer ({len(hidden)}); "
-                    f"got {self.dropout!r}.",
-                )
-            if np.any((drops < 0) | (drops >= 1)):
-                raise self._invalid("dropout", f"values must be in [0, 1); got {self.dropout!r}.")
-        try:
-            parse_device(self.device)
-        except ValueError as exc:
-            raise self._invalid("device", str(exc)) from None
-        if self.solver == "lbfgs":
-            for name in ("optimizer_kwargs", "lr_scheduler"):
-                if getattr(self, name) is not None:
-                    raise self._invalid(
-                        name, "has no effect with solver='lbfgs'; leave it None."
-                    )
-            return
-        if (self.solver == "sgd" and self.learning_rate != "constant"
-                and self.lr_scheduler is not None):
-            raise self._invalid(
-                "lr_scheduler",
-                f"and learning_rate={self.learning_rate!r} both set the learning rate; "
-                "use one of them.",
-            )
-        probe = [nn.Parameter(torch.zeros(1))]
-        try:
-            optimizer = make_optimizer(self.solver, probe, self.get_params(), self.optimizer_kwargs)
-        except (TypeError, ValueError) as exc:
-            raise self._invalid(
-                "optimizer_kwargs", f"is not valid for solver={self.solver!r}: {exc}"
-            ) from None
-        try:
-            make_schedule(self.lr_scheduler, self.lr_scheduler_kwargs, optimizer,
-                          self._schedule_context(steps_per_epoch=1))
-        except (TypeError, ValueError, KeyError) as exc:
-            raise self._invalid(
-                "lr_scheduler_kwargs", f"is not valid for lr_scheduler={self.lr_scheduler!r}: {exc}"
-            ) from None
-
-    def _schedule_context(self, steps_per_epoch: int) -> dict:
-        return {
-            "solver": self.solver, "learning_rate": self.learning_rate,
-            "learning_rate_init": self.learning_rate_init, "power_t": self.power_t,
-            "max_iter": self.max_iter, "steps_per_epoch": steps_per_epoch,
-            "metric": "val_score" if self.early_stopping else "loss",
-        }
-
     # ------------------------------------------------------------------
     # Fitting
     def _compute_dtype(self) -> torch.dtype:
@@ -314,8 +145,8 @@ class BaseTorchMLP(BaseEstimator, ABC):
         return self
 
     def _fit_unsafe(self, X, y, sample_weight, incremental):
-        hidden = self._hidden_sizes()
-        self._check_options(hidden)
+        hidden = hidden_sizes(self)
+        check_options(self, hidden)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         first_pass = not hasattr(self, "module_") or (not self.warm_start and not incremental)
@@ -384,9 +215,6 @@ class BaseTorchMLP(BaseEstimator, ABC):
         if not hasattr(self, "loss_curve_"):
             self.loss_curve_ = []
         self._sync_stopping_attributes()
-
-    def _n_weights(self) -> int:
-        return sum(layer.weight.numel() for layer in self.module_.linear_layers())
 
     def _layer_options(self) -> dict:
         return {
@@ -573,7 +401,7 @@ class BaseTorchMLP(BaseEstimator, ABC):
         optimizer = make_optimizer(self.solver, params, self.get_params(), self.optimizer_kwargs)
         schedule = make_schedule(
             self.lr_scheduler, self.lr_scheduler_kwargs, optimizer,
-            self._schedule_context(steps_per_epoch),
+            schedule_context(self, steps_per_epoch),
         )
         # After unpickling, partial_fit resumes the saved optimizer state.
         state = self.__dict__.pop("_optimizer_state", None)
@@ -594,147 +422,6 @@ class BaseTorchMLP(BaseEstimator, ABC):
             )
         return True
 
-    # ------------------------------------------------------------------
-    # Prediction
-    def _forward(self, X) -> np.ndarray:
-        """Validated X -> output activations, in scikit-learn's output dtype."""
-        if "module_" not in self.__dict__:
-            check_is_fitted(self)  # raises NotFittedError with scikit-learn's message
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        single = X.dtype == np.float32 and self._coef_dtype == np.float32
-        dtype = torch.float32 if single else torch.float64
-        device = self.module_.layers[0].weight.device
-        if X.shape[0] <= NUMPY_MAX_ROWS and device.type == "cpu":
-            layers = self._numpy_layers(single)
-            if layers is not None:
-                return numpy_forward(X, layers, self.activation, self.out_activation_)
-        step = X.shape[0] if device.type == "cpu" else _PREDICT_CHUNK
-        n_weights = self._n_weights()
-        outputs = []
-        with torch.inference_mode(), thread_budget(min(step, X.shape[0]) * n_weights):
-            for start in range(0, X.shape[0], step):
-                z = self.module_.forward_as(to_tensor(X[start:start + step], dtype, device), dtype)
-                outputs.append(OUTPUT_ACTIVATIONS[self.out_activation_](z).cpu().numpy())
-        return np.concatenate(outputs) if len(outputs) > 1 else outputs[0]
-
-    def _numpy_layers(self, single: bool):
-        """``(coef, intercept)`` arrays for :func:`numpy_forward`, or None.
-
-        None unless the network is plain (linear layers and one of
-        scikit-learn's activations). float32 arrays are views of the module's
-        weights; float64 copies are made once per fit and used only while the
-        weights' version counters show no change since.
-        """
-        if not isinstance(self.activation, str) or self.activation not in NUMPY_HIDDEN:
-            return None
-        if self.normalization is not None:
-            return None
-        params = [p for layer in self._layers() for p in (layer.weight, layer.bias)]
-        if single:
-            if params[0].dtype != torch.float32:
-                return None
-            arrays = [p.detach().numpy() for p in params]
-            return [(w.T, b) for w, b in zip(arrays[::2], arrays[1::2])]
-        cache = self.__dict__.get("_float64_layers")
-        if cache is None or cache[0] != [p._version for p in params]:
-            return None
-        return cache[1]
-
-    def _cache_float64_layers(self):
-        params = [p for layer in self._layers() for p in (layer.weight, layer.bias)]
-        if params[0].device.type != "cpu":
-            self.__dict__.pop("_float64_layers", None)
-            return
-        arrays = [p.detach().numpy().astype(np.float64) for p in params]
-        layers = [(np.ascontiguousarray(w.T), b) for w, b in zip(arrays[::2], arrays[1::2])]
-        self._float64_layers = ([p._version for p in params], layers)
-
-    # ------------------------------------------------------------------
-    # scikit-learn's attributes, read from and written to the module
-    def _layers(self):
-        if "module_" not in self.__dict__:
-            raise AttributeError("coefs_")
-        return self.module_.linear_layers()
-
-    @property
-    def coefs_(self) -> list[np.ndarray]:
-        """Weights in scikit-learn's (fan_in, fan_out) layout."""
-        return [
-            np.ascontiguousarray(layer.weight.detach().cpu().numpy().T, dtype=self._coef_dtype)
-            for layer in self._layers()
-        ]
-
-    @coefs_.setter
-    def coefs_(self, values):
-        self._write_layers(values, "weight", transpose=True)
-
-    @property
-    def intercepts_(self) -> list[np.ndarray]:
-        """Biases, one vector per layer."""
-        return [
-            np.ascontiguousarray(layer.bias.detach().cpu().numpy(), dtype=self._coef_dtype)
-            for layer in self._layers()
-        ]
-
-    @intercepts_.setter
-    def intercepts_(self, values):
-        self._write_layers(values, "bias", transpose=False)
-
-    def _write_layers(self, values, name, transpose):
-        layers = self._layers()
-        if len(values) != len(layers):
-            raise ValueError(f"Expected {len(layers)} arrays, got {len(values)}.")
-        with torch.no_grad():
-            for layer, value in zip(layers, values):
-                target = getattr(layer, name)
-                value = torch.as_tensor(np.asarray(value))
-                value = value.T if transpose else value
-                if value.shape != target.shape:
-                    raise ValueError(
-                        f"Expected shape {tuple(target.T.shape if transpose else target.shape)}, "
-                        f"got {tuple(np.shape(value.T if transpose else value))}."
-                    )
-                target.copy_(value)
-        self._cache_float64_layers()
-
-    def summary(self):
-        """Layers, output shapes and parameter counts (like ``torchsummary``).
-
-        Returns
-        -------
-        summary : ModelSummary
-            ``print(est.summary())`` shows the table; ``.total_params`` etc.
-            give the numbers.
-        """
-        check_is_fitted(self)
-        return summarize(self.module_, self.n_features_in_)
-
-    # ------------------------------------------------------------------
-    # Pickling: CPU-only state, so a GPU-fitted model loads anywhere
-    def __getstate__(self):
-        state = super().__getstate__()
-        module = state.get("module_")
-        if module is not None:
-            state["module_"] = copy.deepcopy(module).to("cpu")
-            state["device_"] = torch.device("cpu")
-        optimizer = state.pop("_optimizer", None)
-        schedule = state.pop("_schedule", None)
-        if optimizer is not None:
-            state["_optimizer_state"] = _to_cpu(optimizer.state_dict())
-            state["_schedule_state"] = schedule.state_dict()
-        state.pop("_float64_layers", None)  # rebuilt by __setstate__
-        stopper = state.get("_stopper")
-        if stopper is not None and stopper.best_state is not None:
-            stopper = copy.copy(stopper)
-            stopper.best_state = _to_cpu(stopper.best_state)
-            state["_stopper"] = stopper
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "module_" in state:
-            self._cache_float64_layers()
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
@@ -754,14 +441,3 @@ def _same(a, b) -> bool:
         )
     except (TypeError, ValueError, AttributeError):
         return False
-
-
-def _to_cpu(obj):
-    """Copy every tensor in a nested state dict to the CPU."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().to("cpu", copy=True)
-    if isinstance(obj, dict):
-        return {k: _to_cpu(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_cpu(v) for v in obj)
-    return obj

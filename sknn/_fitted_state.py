@@ -1,0 +1,180 @@
+"""Reading the fitted network: predictions, scikit-learn's weight attributes,
+the summary, and CPU-safe pickling.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._device import thread_budget, to_tensor
+from ._losses import OUTPUT_ACTIVATIONS
+from ._numpy_forward import HIDDEN as NUMPY_HIDDEN
+from ._numpy_forward import MAX_ROWS as NUMPY_MAX_ROWS
+from ._numpy_forward import numpy_forward
+from ._summary import summarize
+
+# Rows per forward pass at predict time on an accelerator, to bound memory.
+_PREDICT_CHUNK = 1 << 16
+
+
+class FittedNetworkMixin:
+    """Everything that reads ``module_`` once it is trained."""
+
+    def _n_weights(self) -> int:
+        return sum(layer.weight.numel() for layer in self.module_.linear_layers())
+
+    def _forward(self, X) -> np.ndarray:
+        """Validated X -> output activations, in scikit-learn's output dtype."""
+        if "module_" not in self.__dict__:
+            check_is_fitted(self)  # raises NotFittedError with scikit-learn's message
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        single = X.dtype == np.float32 and self._coef_dtype == np.float32
+        dtype = torch.float32 if single else torch.float64
+        device = self.module_.layers[0].weight.device
+        if X.shape[0] <= NUMPY_MAX_ROWS and device.type == "cpu":
+            layers = self._numpy_layers(single)
+            if layers is not None:
+                return numpy_forward(X, layers, self.activation, self.out_activation_)
+        step = X.shape[0] if device.type == "cpu" else _PREDICT_CHUNK
+        n_weights = self._n_weights()
+        outputs = []
+        with torch.inference_mode(), thread_budget(min(step, X.shape[0]) * n_weights):
+            for start in range(0, X.shape[0], step):
+                z = self.module_.forward_as(
+                    to_tensor(X[start : start + step], dtype, device), dtype
+                )
+                outputs.append(OUTPUT_ACTIVATIONS[self.out_activation_](z).cpu().numpy())
+        return np.concatenate(outputs) if len(outputs) > 1 else outputs[0]
+
+    def _numpy_layers(self, single: bool):
+        """``(coef, intercept)`` arrays for :func:`numpy_forward`, or None.
+
+        None unless the network is plain (linear layers and one of
+        scikit-learn's activations). float32 arrays are views of the module's
+        weights; float64 copies are made once per fit and used only while the
+        weights' version counters show no change since.
+        """
+        if not isinstance(self.activation, str) or self.activation not in NUMPY_HIDDEN:
+            return None
+        if self.normalization is not None:
+            return None
+        params = [p for layer in self._layers() for p in (layer.weight, layer.bias)]
+        if single:
+            if params[0].dtype != torch.float32:
+                return None
+            arrays = [p.detach().numpy() for p in params]
+            return [(w.T, b) for w, b in zip(arrays[::2], arrays[1::2])]
+        cache = self.__dict__.get("_float64_layers")
+        if cache is None or cache[0] != [p._version for p in params]:
+            return None
+        return cache[1]
+
+    def _cache_float64_layers(self):
+        params = [p for layer in self._layers() for p in (layer.weight, layer.bias)]
+        if params[0].device.type != "cpu":
+            self.__dict__.pop("_float64_layers", None)
+            return
+        arrays = [p.detach().numpy().astype(np.float64) for p in params]
+        layers = [(np.ascontiguousarray(w.T), b) for w, b in zip(arrays[::2], arrays[1::2])]
+        self._float64_layers = ([p._version for p in params], layers)
+
+    # ------------------------------------------------------------------
+    # scikit-learn's attributes, read from and written to the module
+    def _layers(self):
+        if "module_" not in self.__dict__:
+            raise AttributeError("coefs_")
+        return self.module_.linear_layers()
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weights in scikit-learn's (fan_in, fan_out) layout."""
+        return [
+            np.ascontiguousarray(layer.weight.detach().cpu().numpy().T, dtype=self._coef_dtype)
+            for layer in self._layers()
+        ]
+
+    @coefs_.setter
+    def coefs_(self, values):
+        self._write_layers(values, "weight", transpose=True)
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Biases, one vector per layer."""
+        return [
+            np.ascontiguousarray(layer.bias.detach().cpu().numpy(), dtype=self._coef_dtype)
+            for layer in self._layers()
+        ]
+
+    @intercepts_.setter
+    def intercepts_(self, values):
+        self._write_layers(values, "bias", transpose=False)
+
+    def _write_layers(self, values, name, transpose):
+        layers = self._layers()
+        if len(values) != len(layers):
+            raise ValueError(f"Expected {len(layers)} arrays, got {len(values)}.")
+        with torch.no_grad():
+            for layer, value in zip(layers, values):
+                target = getattr(layer, name)
+                value = torch.as_tensor(np.asarray(value))
+                value = value.T if transpose else value
+                if value.shape != target.shape:
+                    raise ValueError(
+                        f"Expected shape {tuple(target.T.shape if transpose else target.shape)}, "
+                        f"got {tuple(np.shape(value.T if transpose else value))}."
+                    )
+                target.copy_(value)
+        self._cache_float64_layers()
+
+    def summary(self):
+        """Layers, output shapes and parameter counts (like ``torchsummary``).
+
+        Returns
+        -------
+        summary : ModelSummary
+            ``print(est.summary())`` shows the table; ``.total_params`` etc.
+            give the numbers.
+        """
+        check_is_fitted(self)
+        return summarize(self.module_, self.n_features_in_)
+
+    # ------------------------------------------------------------------
+    # Pickling: CPU-only state, so a GPU-fitted model loads anywhere
+    def __getstate__(self):
+        state = super().__getstate__()
+        module = state.get("module_")
+        if module is not None:
+            state["module_"] = copy.deepcopy(module).to("cpu")
+            state["device_"] = torch.device("cpu")
+        optimizer = state.pop("_optimizer", None)
+        schedule = state.pop("_schedule", None)
+        if optimizer is not None:
+            state["_optimizer_state"] = _to_cpu(optimizer.state_dict())
+            state["_schedule_state"] = schedule.state_dict()
+        state.pop("_float64_layers", None)  # rebuilt by __setstate__
+        stopper = state.get("_stopper")
+        if stopper is not None and stopper.best_state is not None:
+            stopper = copy.copy(stopper)
+            stopper.best_state = _to_cpu(stopper.best_state)
+            state["_stopper"] = stopper
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "module_" in state:
+            self._cache_float64_layers()
+
+
+def _to_cpu(obj):
+    """Copy every tensor in a nested state dict to the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj

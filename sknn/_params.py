@@ -1,0 +1,195 @@
+"""The estimators' parameters: scikit-learn constraints and the checks they cannot express.
+
+Everything here runs before any training, so a mistake fails in
+scikit-learn's words and leaves a fitted estimator untouched.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
+from torch import nn
+
+from ._activations import ACTIVATIONS, make_activation
+from ._device import DTYPES, parse_device
+from ._initializers import INITIALIZERS, InitContext, init_linear
+from ._module import NORMALIZATIONS
+from ._optimizers import OPTIMIZERS, make_optimizer
+from ._schedulers import SCHEDULERS, make_schedule
+
+
+class _SubclassOf(Options):
+    """Constraint satisfied by a class deriving from ``base``.
+
+    It derives from ``Options`` only because scikit-learn's validator accepts
+    no other custom constraint objects.
+    """
+
+    def __init__(self, base: type, label: str):
+        super().__init__(type, set())
+        self.base, self.label = base, label
+
+    def is_satisfied_by(self, val):
+        return isinstance(val, type) and issubclass(val, self.base)
+
+    def __str__(self):
+        return f"a subclass of {self.label}"
+
+
+PARAMETER_CONSTRAINTS: dict = {
+    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+    "activation": [StrOptions(set(ACTIVATIONS)), _SubclassOf(nn.Module, "torch.nn.Module")],
+    "solver": [
+        StrOptions(set(OPTIMIZERS)),
+        _SubclassOf(torch.optim.Optimizer, "torch.optim.Optimizer"),
+    ],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "power_t": [Interval(Real, 0, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "shuffle": ["boolean"],
+    "random_state": ["random_state"],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "verbose": ["verbose"],
+    "warm_start": ["boolean"],
+    "momentum": [Interval(Real, 0, 1, closed="both")],
+    "nesterovs_momentum": ["boolean"],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "beta_1": [Interval(Real, 0, 1, closed="left")],
+    "beta_2": [Interval(Real, 0, 1, closed="left")],
+    "epsilon": [Interval(Real, 0, None, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+    "max_fun": [Interval(Integral, 1, None, closed="left")],
+    "activation_kwargs": [dict, None],
+    "init": [StrOptions(set(INITIALIZERS)), callable],
+    "init_kwargs": [dict, None],
+    "optimizer_kwargs": [dict, None],
+    "lr_scheduler": [
+        StrOptions(set(SCHEDULERS)),
+        _SubclassOf(torch.optim.lr_scheduler.LRScheduler, "torch.optim.lr_scheduler.LRScheduler"),
+        _SubclassOf(
+            torch.optim.lr_scheduler.ReduceLROnPlateau,
+            "torch.optim.lr_scheduler.ReduceLROnPlateau",
+        ),
+        None,
+    ],
+    "lr_scheduler_kwargs": [dict, None],
+    "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+    "normalization": [StrOptions(set(NORMALIZATIONS)), None],
+    "device": [str, torch.device],
+    "compute_dtype": [StrOptions(set(DTYPES))],
+}
+
+
+def hidden_sizes(est) -> list[int]:
+    sizes = est.hidden_layer_sizes
+    if not hasattr(sizes, "__iter__"):
+        sizes = [sizes]
+    sizes = list(sizes)
+    if any(not isinstance(h, (Integral, np.integer)) for h in sizes):
+        raise TypeError(f"hidden_layer_sizes must contain integers, got {sizes}.")
+    if np.any(np.array(sizes) <= 0):
+        raise ValueError("hidden_layer_sizes must be > 0, got %s." % sizes)
+    return [int(h) for h in sizes]
+
+
+def _invalid(est, name: str, detail: str) -> InvalidParameterError:
+    return InvalidParameterError(f"The {name!r} parameter of {type(est).__name__} {detail}")
+
+
+def check_options(est, hidden: list[int]) -> None:
+    """Check the options scikit-learn's constraints cannot express.
+
+    Try every option's keyword arguments on a throw-away object, so a
+    mistake fails here, before any training, in scikit-learn's words.
+    """
+    try:
+        make_activation(est.activation, est.activation_kwargs)
+    except (TypeError, ValueError) as exc:
+        raise _invalid(
+            est,
+            "activation_kwargs",
+            f"is not valid for activation={est.activation!r}: {exc}",
+        ) from None
+    if isinstance(est.init, str):
+        missing = set(INITIALIZERS[est.init].required) - set(est.init_kwargs or {})
+        if missing:
+            raise _invalid(
+                est, "init_kwargs", f"must give {sorted(missing)} for init={est.init!r}."
+            )
+    try:
+        ctx = InitContext(
+            est.activation, est.activation_kwargs, np.random.RandomState(0), torch.Generator()
+        )
+        # skip_init: a plain Linear would draw from torch's global RNG.
+        probe = nn.utils.skip_init(nn.Linear, 3, 2)
+        init_linear(probe, est.init, est.init_kwargs, ctx)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise _invalid(est, "init_kwargs", f"is not valid for init={est.init!r}: {exc}") from None
+    if not np.isscalar(est.dropout):
+        drops = np.asarray(est.dropout, dtype=float)
+        if drops.ndim != 1 or len(drops) != len(hidden):
+            raise _invalid(
+                est,
+                "dropout",
+                f"must be a float or one value per hidden layer ({len(hidden)}); "
+                f"got {est.dropout!r}.",
+            )
+        if np.any((drops < 0) | (drops >= 1)):
+            raise _invalid(est, "dropout", f"values must be in [0, 1); got {est.dropout!r}.")
+    try:
+        parse_device(est.device)
+    except ValueError as exc:
+        raise _invalid(est, "device", str(exc)) from None
+    if est.solver == "lbfgs":
+        for name in ("optimizer_kwargs", "lr_scheduler"):
+            if getattr(est, name) is not None:
+                raise _invalid(est, name, "has no effect with solver='lbfgs'; leave it None.")
+        return
+    if est.solver == "sgd" and est.learning_rate != "constant" and est.lr_scheduler is not None:
+        raise _invalid(
+            est,
+            "lr_scheduler",
+            f"and learning_rate={est.learning_rate!r} both set the learning rate; use one of them.",
+        )
+    probe = [nn.Parameter(torch.zeros(1))]
+    try:
+        optimizer = make_optimizer(est.solver, probe, est.get_params(), est.optimizer_kwargs)
+    except (TypeError, ValueError) as exc:
+        raise _invalid(
+            est, "optimizer_kwargs", f"is not valid for solver={est.solver!r}: {exc}"
+        ) from None
+    try:
+        make_schedule(
+            est.lr_scheduler,
+            est.lr_scheduler_kwargs,
+            optimizer,
+            schedule_context(est, steps_per_epoch=1),
+        )
+    except (TypeError, ValueError, KeyError) as exc:
+        raise _invalid(
+            est, "lr_scheduler_kwargs", f"is not valid for lr_scheduler={est.lr_scheduler!r}: {exc}"
+        ) from None
+
+
+def schedule_context(est, steps_per_epoch: int) -> dict:
+    return {
+        "solver": est.solver,
+        "learning_rate": est.learning_rate,
+        "learning_rate_init": est.learning_rate_init,
+        "power_t": est.power_t,
+        "max_iter": est.max_iter,
+        "steps_per_epoch": steps_per_epoch,
+        "metric": "val_score" if est.early_stopping else "loss",
+    }
