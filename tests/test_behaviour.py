@@ -167,3 +167,22 @@ def test_cuda_fit_predicts_on_cpu_after_unpickling():
     loaded = pickle.loads(pickle.dumps(est))
     assert next(loaded.module_.parameters()).device.type == "cpu"
     np.testing.assert_allclose(loaded.predict_proba(X), expected, rtol=1e-5)
+
+
+def test_verbose_on_a_terminal_shows_a_progress_bar(monkeypatch, capsys):
+    import sknn._progress as progress
+
+    monkeypatch.setattr(progress, "_is_terminal", lambda: True)
+    TorchMLPClassifier((4,), max_iter=5, verbose=True, early_stopping=True,
+                       n_iter_no_change=100).fit(X, y)
+    captured = capsys.readouterr()
+    assert "Iteration" not in captured.out  # a bar, not a line per epoch
+    assert "5/5" in captured.err and "val_score" in captured.err
+
+
+def test_quiet_fit_creates_no_progress_bar(monkeypatch):
+    import sknn._progress as progress
+
+    monkeypatch.setattr(progress, "_is_terminal", lambda: True)
+    reporter = progress.Reporter(False, 10)
+    assert reporter.bar is None and reporter.say is None
