@@ -62,16 +62,19 @@ class FittedNetworkMixin:
             return None
         if self.normalization is not None:
             return None
-        params = [p for layer in self._layers() for p in (layer.weight, layer.bias)]
         if single:
+            params = [p for layer in self._layers() for p in (layer.weight, layer.bias)]
             if params[0].dtype != torch.float32:
                 return None
             arrays = [p.detach().numpy() for p in params]
             return [(w.T, b) for w, b in zip(arrays[::2], arrays[1::2])]
         cache = self.__dict__.get("_float64_layers")
-        if cache is None or cache[0] != [p._version for p in params]:
+        if cache is None:
             return None
-        return cache[1]
+        module, params, versions, layers = cache
+        if module is not self.module_ or versions != [p._version for p in params]:
+            return None
+        return layers
 
     def _cache_float64_layers(self):
         params = [p for layer in self._layers() for p in (layer.weight, layer.bias)]
@@ -80,7 +83,7 @@ class FittedNetworkMixin:
             return
         arrays = [p.detach().numpy().astype(np.float64) for p in params]
         layers = [(np.ascontiguousarray(w.T), b) for w, b in zip(arrays[::2], arrays[1::2])]
-        self._float64_layers = ([p._version for p in params], layers)
+        self._float64_layers = (self.module_, params, [p._version for p in params], layers)
 
     # ------------------------------------------------------------------
     # scikit-learn's attributes, read from and written to the module
