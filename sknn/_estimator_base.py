@@ -116,8 +116,6 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         return sample_weight
 
     # ------------------------------------------------------------------
-    # Parameters scikit-learn does not check by itself
-    # ------------------------------------------------------------------
     # Fitting
     def _compute_dtype(self) -> torch.dtype:
         # scipy's L-BFGS-B works in float64; so does scikit-learn's lbfgs.
