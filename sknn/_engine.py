@@ -44,6 +44,17 @@ def batch_bounds(n: int, batch_size: int, min_size: int = 1) -> list[tuple[int, 
     return bounds
 
 
+def _gather(train: TensorData, perm: torch.Tensor, bounds):
+    """The epoch's shuffled batches, gathered lazily one at a time."""
+    for start, stop in bounds:
+        idx = perm[start:stop]
+        swb = None if train.sw is None else train.sw.index_select(0, idx)
+        yield (
+            train.X.index_select(0, idx), train.Y.index_select(0, idx), swb,
+            (stop - start) if swb is None else None,
+        )
+
+
 def make_autograd_step(module, loss_fn, alpha: float, weights):
     """General training step: forward, scikit-learn's L2 term, backward.
 
@@ -170,8 +181,15 @@ def train_stochastic(
     n = len(train)
     bounds = batch_bounds(n, batch_size, min_batch)
     full_batch = len(bounds) == 1
-    sw_sums = [
-        (stop - start) if train.sw is None else None for start, stop in bounds
+    # Batches in the data's order, sliced once (views): used without
+    # shuffling, and for a single full batch, where order does not matter.
+    static = [
+        (
+            train.X[start:stop], train.Y[start:stop],
+            None if train.sw is None else train.sw[start:stop],
+            (stop - start) if train.sw is None else None,
+        )
+        for start, stop in bounds
     ]
     out = Outcome(samples_seen=t0)
     is_lbfgs = isinstance(optimizer, torch.optim.LBFGS)
@@ -188,15 +206,9 @@ def train_stochastic(
             perm = order() if order is not None else None
             if perm is not None and not full_batch:
                 perm = torch.from_numpy(perm).to(train.X.device, non_blocking=True)
-            total = torch.zeros((), dtype=train.X.dtype, device=train.X.device)
-            for (start, stop), sw_sum in zip(bounds, sw_sums):
-                if perm is None or full_batch:
-                    Xb, Yb = train.X[start:stop], train.Y[start:stop]
-                    swb = None if train.sw is None else train.sw[start:stop]
-                else:
-                    idx = perm[start:stop]
-                    Xb, Yb = train.X.index_select(0, idx), train.Y.index_select(0, idx)
-                    swb = None if train.sw is None else train.sw.index_select(0, idx)
+            total = None
+            batches = static if perm is None or full_batch else _gather(train, perm, bounds)
+            for Xb, Yb, swb, sw_sum in batches:
                 if sw_sum is None:
                     sw_sum = swb.sum()
                 if is_lbfgs:
@@ -207,13 +219,20 @@ def train_stochastic(
                     reported = step(Xb, Yb, swb, sw_sum)
                     optimizer_step()
                 schedule.batch_end()
-                total.add_(reported, alpha=stop - start)
+                if full_batch:
+                    total = reported
+                elif total is None:
+                    total = reported * len(Xb)
+                else:
+                    total.add_(reported, alpha=len(Xb))
+            if not full_batch:
+                total = total / n
             # One host sync per epoch for everything we need to read.
             if validation is not None:
                 val_loss, val_score = _validate(module, validation, loss_fn, output, score_fn)
-                loss, val_loss, val_score = torch.stack([total / n, val_loss, val_score]).tolist()
+                loss, val_loss, val_score = torch.stack([total, val_loss, val_score]).tolist()
             else:
-                loss, val_loss, val_score = (total / n).item(), None, None
+                loss, val_loss, val_score = total.item(), None, None
             out.n_iter += 1
             out.samples_seen += n
             out.loss = loss
