@@ -23,6 +23,16 @@ NORMALIZATIONS = {
 }
 
 
+# In-place forms of parameter-free activations, for prediction (forward_as):
+# each is applied to the fresh output of a linear layer, never to user data.
+_INPLACE = {
+    nn.ReLU: torch.relu_,
+    nn.Tanh: torch.tanh_,
+    nn.Sigmoid: torch.sigmoid_,
+    nn.Identity: lambda x: x,
+}
+
+
 class Dropout(nn.Dropout):
     """Dropout that draws its mask from an explicit generator.
 
@@ -154,18 +164,21 @@ class MLPModule(nn.Module):
         """Raw output scores for a batch ``X`` of shape (n_samples, n_features)."""
         return self.layers(X)
 
+    @torch.no_grad()
     def forward_as(self, X: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        """Evaluate in ``dtype`` without converting the module itself.
+        """Evaluate for prediction, in ``dtype``, without changing the module.
 
         The estimators predict in scikit-learn's output dtype (float64 for
         float64 input) from weights trained in float32; casting each weight on
-        the fly leaves the fitted module untouched.
+        the fly leaves the fitted module untouched. Activations with an
+        in-place form overwrite the linear layer's output they are given,
+        which saves allocating (and first touching) one large array per layer.
         """
-        if self.layers[0].weight.dtype == dtype:
-            return self.layers(X)
         for layer in self.layers:
             if isinstance(layer, nn.Linear):
                 X = F.linear(X, layer.weight.to(dtype), layer.bias.to(dtype))
+            elif type(layer) in _INPLACE and not self.training:
+                X = _INPLACE[type(layer)](X)
             elif next(layer.parameters(), None) is None and next(layer.buffers(), None) is None:
                 X = layer(X)
             else:
