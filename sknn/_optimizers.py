@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ._lean_adam import LeanAdam
 from ._sgd import SklearnSGD
 
 
@@ -57,7 +58,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         "001 SGD, momentum",
     ),
     "adam": OptimizerSpec(
-        torch.optim.Adam, _adam_like, "Adam (beta_1, beta_2, epsilon)", "001 Adam"
+        torch.optim.Adam, _adam_like,
+        "Adam (beta_1, beta_2, epsilon); a lean fused implementation when no "
+        "optimizer_kwargs or lr_scheduler is given", "001 Adam",
     ),
     "adamw": OptimizerSpec(
         torch.optim.AdamW, _adam_like, "Adam with decoupled weight decay (default 0.01)",
@@ -111,6 +114,11 @@ def make_optimizer(solver, params, est_params: dict, optimizer_kwargs: dict | No
     if isinstance(solver, str):
         spec = OPTIMIZERS[solver]
         cls, kwargs = spec.cls, spec.kwargs(est_params)
+        params = list(params)
+        if (solver == "adam" and not optimizer_kwargs and est_params["lr_scheduler"] is None
+                and LeanAdam.supports(params)):
+            # The default configuration: no torch.optim machinery needed.
+            return LeanAdam(params, **kwargs)
     else:
         cls, kwargs = solver, _lr(est_params)
     kwargs.update(optimizer_kwargs or {})

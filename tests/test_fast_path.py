@@ -86,3 +86,35 @@ def test_predict_sees_weights_changed_in_the_module():
         est.module_.linear_layers()[-1].bias.copy_(torch.tensor([0.0, 0.0, 100.0]))
     assert (est.predict(X[:2]) == est.classes_[2]).all()
     assert (est.predict(X) == est.classes_[2]).all()
+
+
+def test_default_adam_equals_torch_adam():
+    # The default solver uses LeanAdam (no torch.optim machinery); an Adam class
+    # passed as solver goes through torch.optim.Adam: same update.
+    import torch
+
+    Estimator, y = TARGETS["multiclass"]
+    lean = TorchMLPClassifier((8,), max_iter=20, batch_size=30, random_state=0).fit(X, y)
+    full = TorchMLPClassifier((8,), max_iter=20, batch_size=30, random_state=0,
+                              solver=torch.optim.Adam).fit(X, y)
+    assert type(lean._optimizer).__name__ == "LeanAdam"
+    assert type(full._optimizer) is torch.optim.Adam
+    np.testing.assert_allclose(lean.predict_proba(X), full.predict_proba(X), atol=1e-6)
+    # Their states are interchangeable (torch's state_dict format).
+    full._optimizer.load_state_dict(lean._optimizer.state_dict())
+    lean._optimizer.load_state_dict(full._optimizer.state_dict())
+
+
+def test_default_fit_does_not_import_the_compiler():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np; from sknn import TorchMLPClassifier; "
+        "X = np.random.rand(30, 3); y = np.arange(30) % 2; "
+        "TorchMLPClassifier((4,), max_iter=3).fit(X, y).predict(X); "
+        "print('torch._dynamo' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "False"
