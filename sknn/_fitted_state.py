@@ -34,11 +34,11 @@ class FittedNetworkMixin:
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         single = X.dtype == np.float32 and self._coef_dtype == np.float32
         dtype = torch.float32 if single else torch.float64
-        device = self.module_.layers[0].weight.device
-        if X.shape[0] <= NUMPY_MAX_ROWS and device.type == "cpu":
+        if X.shape[0] <= NUMPY_MAX_ROWS:
             layers = self._numpy_layers(single)
             if layers is not None:
                 return numpy_forward(X, layers, self.activation, self.out_activation_)
+        device = self.module_.layers[0].weight.device
         step = X.shape[0] if device.type == "cpu" else _PREDICT_CHUNK
         n_weights = self._n_weights()
         outputs = []
@@ -54,7 +54,7 @@ class FittedNetworkMixin:
         """``(coef, intercept)`` arrays for :func:`numpy_forward`, or None.
 
         None unless the network is plain (linear layers and one of
-        scikit-learn's activations). float32 arrays are views of the module's
+        scikit-learn's activations) and on the CPU. float32 arrays are views of the module's
         weights; float64 copies are made once per fit and used only while the
         weights' version counters show no change since.
         """
@@ -64,7 +64,7 @@ class FittedNetworkMixin:
             return None
         if single:
             params = [p for layer in self._layers() for p in (layer.weight, layer.bias)]
-            if params[0].dtype != torch.float32:
+            if params[0].dtype != torch.float32 or params[0].device.type != "cpu":
                 return None
             arrays = [p.detach().numpy() for p in params]
             return [(w.T, b) for w, b in zip(arrays[::2], arrays[1::2])]
