@@ -37,7 +37,8 @@ class FittedNetworkMixin:
         if X.shape[0] <= NUMPY_MAX_ROWS:
             layers = self._numpy_layers(single)
             if layers is not None:
-                return numpy_forward(X, layers, self.activation, self.out_activation_)
+                activation = self._module_options["activation"]
+                return numpy_forward(X, layers, activation, self.out_activation_)
         device = self.module_.layers[0].weight.device
         step = X.shape[0] if device.type == "cpu" else _PREDICT_CHUNK
         n_weights = self._n_weights()
@@ -53,14 +54,17 @@ class FittedNetworkMixin:
     def _numpy_layers(self, single: bool):
         """``(coef, intercept)`` arrays for :func:`numpy_forward`, or None.
 
-        None unless the network is plain (linear layers and one of
-        scikit-learn's activations) and on the CPU. float32 arrays are views of the module's
-        weights; float64 copies are made once per fit and used only while the
-        weights' version counters show no change since.
+        None unless the fitted network is plain (linear layers and one of
+        scikit-learn's activations) and on the CPU. float32 arrays are views of
+        the module's weights; float64 copies are made once per fit and used
+        only while the weights' version counters show no change since. The
+        options the module was built with count, not the current parameters.
         """
-        if not isinstance(self.activation, str) or self.activation not in NUMPY_HIDDEN:
+        options = self._module_options
+        activation = options["activation"]
+        if not isinstance(activation, str) or activation not in NUMPY_HIDDEN:
             return None
-        if self.normalization is not None:
+        if options["normalization"] is not None:
             return None
         if single:
             params = [p for layer in self._layers() for p in (layer.weight, layer.bias)]

@@ -118,3 +118,11 @@ def test_default_fit_does_not_import_the_compiler():
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_predict_uses_the_fitted_activation_not_a_changed_parameter():
+    Estimator, y = TARGETS["multiclass"]
+    est = TorchMLPClassifier((6,), max_iter=5, random_state=0).fit(X, y)
+    expected = est.predict_proba(X[:3])
+    est.set_params(activation="tanh", normalization="batch")  # not refitted
+    np.testing.assert_array_equal(est.predict_proba(X[:3]), expected)
