@@ -172,18 +172,35 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         loss_fn = make_loss(self._loss_name(), Y.shape[1], **self._loss_kwargs())
         weights = [layer.weight for layer in self.module_.linear_layers()]
         reporter = Reporter(self.verbose, self.max_iter if not incremental else 1)
-        if self.solver == "lbfgs":
-            self._run_lbfgs(X, Y, sample_weight, loss_fn, weights, reporter, device, dtype)
-        else:
-            self._run_stochastic(
-                X, Y, sample_weight, loss_fn, weights, reporter, device, dtype, rng, incremental
-            )
+        with self._seeded_random_layers(rng, device):
+            if self.solver == "lbfgs":
+                self._run_lbfgs(X, Y, sample_weight, loss_fn, weights, reporter, device, dtype)
+            else:
+                self._run_stochastic(
+                    X, Y, sample_weight, loss_fn, weights, reporter, device, dtype, rng,
+                    incremental,
+                )
         if not all(torch.isfinite(p).all() for p in self.module_.parameters()):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
         self._cache_float64_layers()
+
+    @contextmanager
+    def _seeded_random_layers(self, rng, device):
+        """Dropout masks and RReLU slopes drawn from a generator seeded by
+        ``random_state``, for this call only (the global torch RNG is never used)."""
+        generator = None
+        if self.module_.has_random_layers():
+            generator = torch.Generator(device=device)
+            generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        self.module_.set_generator(generator)
+        try:
+            yield
+        finally:
+            # A generator cannot be pickled, and belongs to this call only.
+            self.module_.set_generator(None)
 
     def _initialize(self, X, Y, hidden, rng, device, dtype):
         """First call: build the network and reset every fitted attribute."""
@@ -339,26 +356,17 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 sample_idx = sample_idx[perm]
                 return sample_idx
 
-        generator = None
-        if self.module_.has_random_layers():
-            generator = torch.Generator(device=device)
-            generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
-        self.module_.set_generator(generator)
-        try:
-            with thread_budget(batch_size * self._n_weights()):
-                outcome = train_stochastic(
-                    module=self.module_,
-                    step=self._training_step(loss_fn, weights),
-                    optimizer=optimizer, schedule=schedule, train=train,
-                    batch_size=batch_size, min_batch=min_batch, max_iter=self.max_iter,
-                    order=order, stopper=self._stopper, reporter=reporter,
-                    incremental=incremental, first_epoch=len(self.history_), t0=self.t_,
-                    loss_fn=loss_fn, output=self.out_activation_, validation=validation,
-                    score_fn=self._score_tensors,
-                )
-        finally:
-            # The generator cannot be pickled, and belongs to this call only.
-            self.module_.set_generator(None)
+        with thread_budget(batch_size * self._n_weights()):
+            outcome = train_stochastic(
+                module=self.module_,
+                step=self._training_step(loss_fn, weights),
+                optimizer=optimizer, schedule=schedule, train=train,
+                batch_size=batch_size, min_batch=min_batch, max_iter=self.max_iter,
+                order=order, stopper=self._stopper, reporter=reporter,
+                incremental=incremental, first_epoch=len(self.history_), t0=self.t_,
+                loss_fn=loss_fn, output=self.out_activation_, validation=validation,
+                score_fn=self._score_tensors,
+            )
         self._optimizer, self._schedule = optimizer, schedule
         self.n_iter_ = outcome.n_iter
         self.t_ = outcome.samples_seen
