@@ -33,6 +33,7 @@ class LeanAdam:
             "weight_decay": 0.0, "amsgrad": False, "maximize": False,
         }]
         self.state: dict = {}
+        self._lists = None
 
     @staticmethod
     def supports(params) -> bool:
@@ -47,19 +48,24 @@ class LeanAdam:
         )
 
     def _moments(self):
-        params = self.param_groups[0]["params"]
-        for p in params:
-            if not self.state.get(p):
-                # torch's layout: a float32 0-d step on the parameter's device.
-                self.state[p] = {
-                    "step": torch.zeros((), dtype=torch.float32, device=p.device),
-                    "exp_avg": torch.zeros_like(p),
-                    "exp_avg_sq": torch.zeros_like(p),
-                }
-        states = [self.state[p] for p in params]
-        return params, states
+        """Per-parameter state lists, created on the first step and then reused."""
+        if self._lists is None:
+            params = self.param_groups[0]["params"]
+            for p in params:
+                if not self.state.get(p):
+                    # torch's layout: a float32 0-d step on the parameter's device.
+                    self.state[p] = {
+                        "step": torch.zeros((), dtype=torch.float32, device=p.device),
+                        "exp_avg": torch.zeros_like(p),
+                        "exp_avg_sq": torch.zeros_like(p),
+                    }
+            states = [self.state[p] for p in params]
+            self._lists = (
+                params, [s["step"] for s in states], [s["exp_avg"] for s in states],
+                [s["exp_avg_sq"] for s in states],
+            )
+        return self._lists
 
-    @torch.no_grad()
     def step(self, closure=None):
         """One Adam update from the gradients in ``p.grad``."""
         loss = None
@@ -67,15 +73,15 @@ class LeanAdam:
             with torch.enable_grad():
                 loss = closure()
         group = self.param_groups[0]
-        params, states = self._moments()
-        steps = [s["step"] for s in states]
-        torch._foreach_add_(steps, 1)
+        params, steps, exp_avgs, exp_avg_sqs = self._moments()
         beta1, beta2 = group["betas"]
-        torch._fused_adam_(
-            params, [p.grad for p in params], [s["exp_avg"] for s in states],
-            [s["exp_avg_sq"] for s in states], [], steps, amsgrad=False, lr=group["lr"],
-            beta1=beta1, beta2=beta2, weight_decay=0.0, eps=group["eps"], maximize=False,
-        )
+        with torch.no_grad():
+            torch._foreach_add_(steps, 1)
+            torch._fused_adam_(
+                params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [], steps,
+                amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=0.0,
+                eps=group["eps"], maximize=False,
+            )
         return loss
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -105,6 +111,7 @@ class LeanAdam:
             raise ValueError("loaded state dict has a different number of parameters")
         group.update({k: v for k, v in saved.items() if k != "params" and k in group})
         self.state = {}
+        self._lists = None
         for i, p in enumerate(params):
             entry = state_dict["state"].get(i)
             if entry:
