@@ -93,6 +93,7 @@ PARAMETER_CONSTRAINTS: dict = {
 
 
 def hidden_sizes(est) -> list[int]:
+    """``hidden_layer_sizes`` as a list of ints, with scikit-learn's errors."""
     sizes = est.hidden_layer_sizes
     if not hasattr(sizes, "__iter__"):
         sizes = [sizes]
@@ -105,6 +106,7 @@ def hidden_sizes(est) -> list[int]:
 
 
 def _invalid(est, name: str, detail: str) -> InvalidParameterError:
+    # scikit-learn's wording: "The 'name' parameter of Estimator ...".
     return InvalidParameterError(f"The {name!r} parameter of {type(est).__name__} {detail}")
 
 
@@ -184,6 +186,7 @@ def check_options(est, hidden: list[int]) -> None:
 
 
 def schedule_context(est, steps_per_epoch: int) -> dict:
+    """What :func:`sknn._schedulers.make_schedule` needs to know about the fit."""
     return {
         "solver": est.solver,
         "learning_rate": est.learning_rate,
