@@ -195,3 +195,20 @@ def test_no_torch_internals_in_errors(fitted):
     with pytest.raises(ValueError) as info:
         fitted.predict(sp.csr_matrix(X[:, :2]))
     assert "mat1" not in str(info.value) and "features" in str(info.value)
+
+
+def test_failed_partial_fit_keeps_history_optimizer_and_predictions():
+    est = TorchMLPClassifier((5,), random_state=0)
+    for _ in range(3):
+        est.partial_fit(X, y, classes=[0, 1, 2])
+    history, proba = list(est.history_), est.predict_proba(X[:5])
+    optimizer_state = est._optimizer.state_dict()
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(X[:, :2], y)
+    assert est.history_ == history and est.loss_curve_ == [h["loss"] for h in history]
+    np.testing.assert_array_equal(est.predict_proba(X[:5]), proba)
+    for k, v in est._optimizer.state_dict()["state"].items():
+        np.testing.assert_array_equal(v["exp_avg"], optimizer_state["state"][k]["exp_avg"])
+    # and training goes on from there
+    est.partial_fit(X, y)
+    assert len(est.history_) == 4
