@@ -416,7 +416,9 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
 
     def _make_optimizer(self, steps_per_epoch, incremental):
         params = self.module_.parameters()
-        optimizer = make_optimizer(self.solver, params, self.get_params(), self.optimizer_kwargs)
+        # The parameters are attributes of the same names (scikit-learn's convention);
+        # get_params() would inspect the signature on every fit.
+        optimizer = make_optimizer(self.solver, params, vars(self), self.optimizer_kwargs)
         schedule = make_schedule(
             self.lr_scheduler, self.lr_scheduler_kwargs, optimizer,
             schedule_context(self, steps_per_epoch),

@@ -103,7 +103,7 @@ def make_optimizer(solver, params, est_params: dict, optimizer_kwargs: dict | No
         which gets ``lr=learning_rate_init``.
     params : iterable of torch.nn.Parameter
     est_params : dict
-        The estimator's ``get_params()``.
+        The estimator's parameters by name (``get_params()`` or its ``vars``).
     optimizer_kwargs : dict or None
         Overrides and extra keyword arguments (``weight_decay``, ``alpha`` ...).
 

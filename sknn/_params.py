@@ -130,15 +130,19 @@ def check_options(est, hidden: list[int]) -> None:
             raise _invalid(
                 est, "init_kwargs", f"must give {sorted(missing)} for init={est.init!r}."
             )
-    try:
-        ctx = InitContext(
-            est.activation, est.activation_kwargs, np.random.RandomState(0), torch.Generator()
-        )
-        # skip_init: a plain Linear would draw from torch's global RNG.
-        probe = nn.utils.skip_init(nn.Linear, 3, 2)
-        init_linear(probe, est.init, est.init_kwargs, ctx)
-    except (TypeError, ValueError, RuntimeError) as exc:
-        raise _invalid(est, "init_kwargs", f"is not valid for init={est.init!r}: {exc}") from None
+    # A named scheme without keyword arguments cannot fail: probe the rest.
+    if est.init_kwargs or not isinstance(est.init, str):
+        try:
+            ctx = InitContext(
+                est.activation, est.activation_kwargs, np.random.RandomState(0), torch.Generator()
+            )
+            # skip_init: a plain Linear would draw from torch's global RNG.
+            probe = nn.utils.skip_init(nn.Linear, 3, 2)
+            init_linear(probe, est.init, est.init_kwargs, ctx)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise _invalid(
+                est, "init_kwargs", f"is not valid for init={est.init!r}: {exc}"
+            ) from None
     if not np.isscalar(est.dropout):
         drops = np.asarray(est.dropout, dtype=float)
         if drops.ndim != 1 or len(drops) != len(hidden):
@@ -165,9 +169,11 @@ def check_options(est, hidden: list[int]) -> None:
             "lr_scheduler",
             f"and learning_rate={est.learning_rate!r} both set the learning rate; use one of them.",
         )
+    if isinstance(est.solver, str) and not est.optimizer_kwargs and est.lr_scheduler is None:
+        return  # named solver, no keyword arguments, no scheduler: nothing left to probe
     probe = [nn.Parameter(torch.zeros(1))]
     try:
-        optimizer = make_optimizer(est.solver, probe, est.get_params(), est.optimizer_kwargs)
+        optimizer = make_optimizer(est.solver, probe, vars(est), est.optimizer_kwargs)
     except (TypeError, ValueError) as exc:
         raise _invalid(
             est, "optimizer_kwargs", f"is not valid for solver={est.solver!r}: {exc}"
