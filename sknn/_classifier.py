@@ -187,19 +187,15 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
                 )
         if not first_call:
             return self._fit(X, y, sample_weight=sample_weight, incremental=True)
-        binarizer = LabelBinarizer()
-        if type_of_target(y).startswith("multilabel"):
-            binarizer.fit(y)
-        else:
-            binarizer.fit(classes)
-        self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
-        try:
+        # A failed first call leaves the estimator unfitted, classes_ included.
+        with self._restore_on_failure():
+            binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                binarizer.fit(y)
+            else:
+                binarizer.fit(classes)
+            self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
             return self._fit(X, y, sample_weight=sample_weight, incremental=True)
-        except BaseException:
-            # A failed first call leaves the estimator unfitted, as it was.
-            for name in ("_label_binarizer", "classes_"):
-                self.__dict__.pop(name, None)
-            raise
 
     def predict(self, X):
         """Predict using the multi-layer perceptron classifier.

@@ -126,27 +126,28 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
 
     @contextmanager
     def _restore_on_failure(self):
-        """Leave a fitted estimator exactly as it was when a call fails.
+        """Leave the estimator exactly as it was when a call fails.
 
-        Only what training changes in place is deep-copied; the per-epoch
-        lists are copied shallowly (their entries are never modified), so the
-        cost of a ``partial_fit`` call does not grow with its history.
+        A fitted estimator keeps its model; an unfitted one stays unfitted
+        (no stray ``n_features_in_`` from the validation of bad data). Only
+        what training changes in place is deep-copied; the per-epoch lists are
+        copied shallowly (their entries are never modified), so the cost of a
+        ``partial_fit`` call does not grow with its history.
         """
-        if not hasattr(self, "module_"):
-            yield
-            return
         params = set(self._get_param_names())
         saved = {k: v for k, v in vars(self).items() if k not in params}
-        # One deepcopy call, so the optimizer keeps pointing at the copied parameters.
-        saved.update(copy.deepcopy({k: saved[k] for k in self._DEEP_COPIED if k in saved}))
-        saved.update({k: list(v) for k, v in saved.items() if isinstance(v, list)})
+        if "module_" in saved:
+            # One deepcopy call, so the optimizer keeps pointing at the copied parameters.
+            saved.update(copy.deepcopy({k: saved[k] for k in self._DEEP_COPIED if k in saved}))
+            saved.update({k: list(v) for k, v in saved.items() if isinstance(v, list)})
         try:
             yield
         except BaseException:
             for key in [k for k in vars(self) if k not in params]:
                 delattr(self, key)
             vars(self).update(saved)
-            self._cache_float64_layers()  # the old cache describes the discarded module
+            if "module_" in saved:
+                self._cache_float64_layers()  # the old cache describes the discarded module
             raise
 
     def _fit(self, X, y, sample_weight=None, incremental=False):

@@ -28,7 +28,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["ACTIVATIONS", "OUTPUTS", "FastAdamStep", "ManualMLPGrad", "make_fast_step"]
+__all__ = [
+    "ACTIVATIONS", "OUTPUTS", "FastAdamStep", "ManualMLPGrad", "fused_adam_", "make_fast_step",
+]
 
 #: Hidden activations with a derivative expressible through the activation
 #: value itself (so the pre-activation never needs to be kept).
@@ -209,10 +211,6 @@ class ManualMLPGrad:
     def _check_views(self):
         if self._views_for != [w.data_ptr() for w in self.weights]:
             self._refresh_views()
-
-    def clear_buffers(self):
-        """Drop the cached per-batch-size scratch buffers."""
-        self._buffers.clear()
 
     # ---------------------------------------------------------------- forward
     @torch.no_grad()
@@ -404,9 +402,7 @@ class FastAdamStep:
         self.eps_mode = eps_mode
         group = optimizer.param_groups[0]
         self.params = list(group["params"])
-        self._fn = (
-            torch._fused_adamw_ if group.get("decoupled_weight_decay") else torch._fused_adam_
-        )
+        self.decoupled = bool(group.get("decoupled_weight_decay"))  # AdamW
         state = optimizer.state
         for p in self.params:
             if not state[p]:
@@ -471,27 +467,31 @@ class FastAdamStep:
         self.t += 1
         if self.eps_mode == "sklearn":
             eps = eps / (1.0 - beta2**self.t) ** 0.5
-        grads = [p.grad for p in self.params]
         # LR schedulers check this flag (normally set by their wrapper around
         # optimizer.step) to warn about a scheduler stepping first.
         self.optimizer._opt_called = True
-        torch._foreach_add_(self.steps, 1)
-        with torch.no_grad():
-            self._fn(
-                self.params,
-                grads,
-                self.exp_avgs,
-                self.exp_avg_sqs,
-                [],
-                self.steps,
-                amsgrad=False,
-                lr=g["lr"],
-                beta1=beta1,
-                beta2=beta2,
-                weight_decay=g["weight_decay"],
-                eps=eps,
-                maximize=False,
-            )
+        fused_adam_(
+            self.params, self.exp_avgs, self.exp_avg_sqs, self.steps, lr=g["lr"],
+            betas=(beta1, beta2), eps=eps, weight_decay=g["weight_decay"],
+            decoupled=self.decoupled,
+        )
+
+
+def fused_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weight_decay=0.0,
+                decoupled=False):
+    """One Adam (or AdamW) update of ``params`` from their ``.grad``, in one fused kernel.
+
+    The state tensors are torch's own (``steps`` float32 0-d, moments like the
+    parameters) and are updated in place, ``steps`` included.
+    """
+    fn = torch._fused_adamw_ if decoupled else torch._fused_adam_
+    with torch.no_grad():
+        torch._foreach_add_(steps, 1)
+        fn(
+            params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [], steps,
+            amsgrad=False, lr=lr, beta1=betas[0], beta2=betas[1], weight_decay=weight_decay,
+            eps=eps, maximize=False,
+        )
 
 
 def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import torch
 
+from ._fast_mlp import fused_adam_
+
 
 class LeanAdam:
     """Adam with torch's update rule and state layout.
@@ -74,14 +76,8 @@ class LeanAdam:
                 loss = closure()
         group = self.param_groups[0]
         params, steps, exp_avgs, exp_avg_sqs = self._moments()
-        beta1, beta2 = group["betas"]
-        with torch.no_grad():
-            torch._foreach_add_(steps, 1)
-            torch._fused_adam_(
-                params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [], steps,
-                amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=0.0,
-                eps=group["eps"], maximize=False,
-            )
+        fused_adam_(params, exp_avgs, exp_avg_sqs, steps, lr=group["lr"], betas=group["betas"],
+                    eps=group["eps"])
         return loss
 
     def zero_grad(self, set_to_none: bool = True) -> None:

@@ -212,3 +212,14 @@ def test_failed_partial_fit_keeps_history_optimizer_and_predictions():
     # and training goes on from there
     est.partial_fit(X, y)
     assert len(est.history_) == 4
+
+
+@pytest.mark.parametrize("call", ["fit", "partial_fit"])
+def test_failed_first_call_leaves_the_estimator_unfitted(call):
+    est = TorchMLPClassifier()
+    kwargs = {"classes": [0.0, 0.5, 1.0]} if call == "partial_fit" else {}
+    with pytest.raises(ValueError):
+        getattr(est, call)(X, np.linspace(0, 1, len(X)), **kwargs)
+    assert [k for k in vars(est) if k.endswith("_")] == []
+    with pytest.raises(NotFittedError):
+        est.predict(X)
