@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/bench_step.py                 # tiny, small, medium nets
     python benchmarks/bench_step.py --steps 300 --rounds 7
+    python benchmarks/bench_step.py --threads 1 --nets tiny,small,medium,wide,deep
 
 Variants (all float32, softmax/cross-entropy, ReLU, L2 alpha=1e-4 as in
 scikit-learn, Adam lr=1e-3):
@@ -14,7 +15,11 @@ scikit-learn, Adam lr=1e-3):
 * ``manual+foreach`` / ``manual+fused``: ``sknn._fast_mlp.ManualMLPGrad``
   writes the same gradient, then the same optimizer steps;
 * ``manual+raw_fused``: the same, stepping with ``torch._fused_adam_`` called
-  directly (skips ``Optimizer.step``'s Python bookkeeping).
+  directly (skips ``Optimizer.step``'s Python bookkeeping);
+* ``numpy+lean``: ``sknn._numpy_mlp.NumpyAdamMLP``, the same gradient and
+  Adam update in numpy on a flat copy of the parameters (what sknn runs when
+  a step is at most ``NUMPY_MAX_WORK`` multiply-adds). ``--threads 1`` also
+  limits numpy's BLAS to one thread, as sknn does for such steps.
 
 Rounds alternate the variants; each round times ``--steps`` consecutive
 steps (cycling over minibatch slices of a permuted data set) and reports
@@ -36,6 +41,8 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from sknn._fast_mlp import ManualMLPGrad
+from sknn._lean_adam import LeanAdam
+from sknn._numpy_mlp import NumpyAdamMLP
 
 ALPHA = 1e-4
 LR = 1e-3
@@ -45,6 +52,8 @@ NETS = {
     "tiny": (112, 4, (10,), 3, 112),
     "small": (1347, 64, (100,), 10, 200),
     "medium": (1500, 20, (128, 256), 4, 200),
+    "wide": (1000, 100, (256,), 10, 200),
+    "deep": (1000, 100, (256, 128), 10, 200),
 }
 
 
@@ -112,12 +121,22 @@ def make_variant(name, shape):
     Y = F.one_hot(y, n_out).to(torch.float32)
     slices = [(s, min(s + batch, n_rows)) for s in range(0, n_rows, batch)]
     opt_kind = name.split("+")[1]
-    if opt_kind == "raw_fused":
+    if opt_kind == "lean":
+        opt = LeanAdam(params, lr=LR)
+    elif opt_kind == "raw_fused":
         opt = RawFusedAdam(params, lr=LR)
     else:
         opt = torch.optim.Adam(params, lr=LR, **{opt_kind: True})
 
-    if name.startswith("autograd"):
+    if name.startswith("numpy"):
+        numpy_step = NumpyAdamMLP(weights, biases, opt, "relu", "softmax", ALPHA)
+        Xn, Yn = X.numpy(), Y.numpy()
+
+        def step(i):
+            a, b = slices[i % len(slices)]
+            return numpy_step(Xn[a:b], Yn[a:b])
+
+    elif name.startswith("autograd"):
 
         def step(i):
             a, b = slices[i % len(slices)]
@@ -149,12 +168,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads, user_api="blas")
     variants = [
         "autograd+foreach",
         "autograd+fused",
         "manual+foreach",
         "manual+fused",
         "manual+raw_fused",
+        "numpy+lean",
     ]
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; µs/step, "

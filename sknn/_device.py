@@ -73,9 +73,25 @@ def to_tensor(a, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
 PARALLEL_WORK = 16_000_000
 
 
+_blas_controller = None
+
+
+def _blas_threads():
+    """threadpoolctl's view of the BLAS libraries (numpy's, scipy's), built once:
+    building it scans the loaded libraries (~0.3 ms), limiting is ~15 us."""
+    global _blas_controller
+    if _blas_controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas_controller = ThreadpoolController()
+    return _blas_controller
+
+
 @contextmanager
 def thread_budget(work: float):
-    """Run small problems on one intra-op thread; restore the setting afterwards.
+    """Run small problems on one thread, torch's and BLAS's; restore the settings afterwards.
+
+    BLAS counts because small steps may run in numpy (:mod:`sknn._numpy_mlp`).
 
     Parameters
     ----------
@@ -83,11 +99,14 @@ def thread_budget(work: float):
         Multiply-adds of one forward pass of one batch.
     """
     current = torch.get_num_threads()
-    if work >= PARALLEL_WORK or current == 1:
+    if work >= PARALLEL_WORK:
         yield
         return
-    torch.set_num_threads(1)
+    if current != 1:
+        torch.set_num_threads(1)
     try:
-        yield
+        with _blas_threads().limit(limits=1, user_api="blas"):
+            yield
     finally:
-        torch.set_num_threads(current)
+        if current != 1:
+            torch.set_num_threads(current)

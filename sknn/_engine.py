@@ -44,15 +44,17 @@ def batch_bounds(n: int, batch_size: int, min_size: int = 1) -> list[tuple[int, 
     return bounds
 
 
-def _gather(train: TensorData, perm: torch.Tensor, bounds):
-    """The epoch's shuffled batches, gathered lazily one at a time."""
+def _take_rows(a, idx):
+    return a.take(idx, axis=0) if isinstance(a, np.ndarray) else a.index_select(0, idx)
+
+
+def _gather(arrays, perm, bounds):
+    """The epoch's shuffled batches of ``(X, Y, sw)``, gathered lazily one at a time."""
+    X, Y, sw = arrays
     for start, stop in bounds:
         idx = perm[start:stop]
-        swb = None if train.sw is None else train.sw.index_select(0, idx)
-        yield (
-            train.X.index_select(0, idx), train.Y.index_select(0, idx), swb,
-            (stop - start) if swb is None else None,
-        )
+        swb = None if sw is None else _take_rows(sw, idx)
+        yield _take_rows(X, idx), _take_rows(Y, idx), swb, (stop - start) if swb is None else None
 
 
 def make_autograd_step(module, loss_fn, alpha: float, weights):
@@ -147,6 +149,7 @@ def train_stochastic(
     output: str = "identity",
     validation: TensorData | None = None,
     score_fn: Callable | None = None,
+    array_step: Callable | None = None,
 ) -> Outcome:
     """Run epochs of mini-batch training with scikit-learn's stopping rules.
 
@@ -173,6 +176,10 @@ def train_stochastic(
         Epochs and samples seen before this call.
     loss_fn, output, validation, score_fn :
         Validation data and how to score it (early stopping), or None.
+    array_step : sknn._numpy_mlp.NumpyAdamMLP, optional
+        Trains on numpy views of ``train`` instead of ``step`` and
+        ``optimizer`` (gradient and update in one call, the loss a float),
+        and is synced back into ``module`` before it is read.
 
     Returns
     -------
@@ -181,13 +188,16 @@ def train_stochastic(
     n = len(train)
     bounds = batch_bounds(n, batch_size, min_batch)
     full_batch = len(bounds) == 1
+    arrays = (train.X, train.Y, train.sw)
+    if array_step is not None:
+        arrays = tuple(None if a is None else a.numpy() for a in arrays)
+    X, Y, sw = arrays
     # Batches in the data's order, sliced once (views): used without
     # shuffling, and for a single full batch, where order does not matter.
     static = [
         (
-            train.X[start:stop], train.Y[start:stop],
-            None if train.sw is None else train.sw[start:stop],
-            (stop - start) if train.sw is None else None,
+            X[start:stop], Y[start:stop], None if sw is None else sw[start:stop],
+            (stop - start) if sw is None else None,
         )
         for start, stop in bounds
     ]
@@ -204,11 +214,17 @@ def train_stochastic(
             tic = time.perf_counter()
             lr = float(optimizer.param_groups[0]["lr"])
             perm = order() if order is not None else None
-            if perm is not None and not full_batch:
+            if perm is not None and not full_batch and array_step is None:
                 perm = torch.from_numpy(perm).to(train.X.device, non_blocking=True)
             total = None
-            batches = static if perm is None or full_batch else _gather(train, perm, bounds)
+            batches = static if perm is None or full_batch else _gather(arrays, perm, bounds)
             for Xb, Yb, swb, sw_sum in batches:
+                if array_step is not None:
+                    # Gradient and update in one call; the loss is a float.
+                    reported = array_step(Xb, Yb, swb)
+                    total = reported * len(Xb) + (0.0 if total is None else total)
+                    schedule.batch_end()
+                    continue
                 if sw_sum is None:
                     sw_sum = swb.sum()
                 if is_lbfgs:
@@ -225,10 +241,16 @@ def train_stochastic(
                     total = reported * len(Xb)
                 else:
                     total.add_(reported, alpha=len(Xb))
-            if not full_batch:
+            if not full_batch or array_step is not None:
                 total = total / n
+            if array_step is not None:
+                loss, val_loss, val_score = total, None, None
+                if validation is not None:
+                    array_step.sync()
+                    val_loss, val_score = _validate(module, validation, loss_fn, output, score_fn)
+                    val_loss, val_score = torch.stack([val_loss, val_score]).tolist()
             # One host sync per epoch for everything we need to read.
-            if validation is not None:
+            elif validation is not None:
                 val_loss, val_score = _validate(module, validation, loss_fn, output, score_fn)
                 loss, val_loss, val_score = torch.stack([total, val_loss, val_score]).tolist()
             else:
@@ -259,6 +281,8 @@ def train_stochastic(
         warnings.warn("Training interrupted by user.")
         out.stopped = True
     finally:
+        if array_step is not None:
+            array_step.sync()
         reporter.close()
     if stopper.use_validation and stopper.best_state is not None:
         module.load_state_dict(stopper.best_state)

@@ -34,13 +34,16 @@ from ._fitted_state import FittedNetworkMixin
 from ._lbfgs import train_lbfgs
 from ._losses import LOSSES, make_loss
 from ._module import MLPModule
+from ._numpy_mlp import NUMPY_MAX_WORK, NumpyAdamMLP
 from ._optimizers import STOCHASTIC, make_optimizer
 from ._params import PARAMETER_CONSTRAINTS, check_options, hidden_sizes, schedule_context
 from ._progress import Reporter
 from ._schedulers import make_schedule
 
-# Tests switch the hand-derived training step off to compare it with autograd.
+# Tests switch the hand-derived training step off to compare it with autograd,
+# and the numpy step off to compare it with the torch one.
 _FAST_PATH = True
+_NUMPY_PATH = True
 
 
 
@@ -369,10 +372,12 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 sample_idx = sample_idx[perm]
                 return sample_idx
 
-        with thread_budget(batch_size * self._n_weights()):
+        work = batch_size * self._n_weights()
+        with thread_budget(work):
             outcome = train_stochastic(
                 module=self.module_,
                 step=self._training_step(loss_fn, weights),
+                array_step=self._array_step(optimizer, weights, work),
                 optimizer=optimizer, schedule=schedule, train=train,
                 batch_size=batch_size, min_batch=min_batch, max_iter=self.max_iter,
                 order=order, stopper=self._stopper, reporter=reporter,
@@ -396,9 +401,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 ConvergenceWarning,
             )
 
-    def _training_step(self, loss_fn, weights):
-        """The hand-derived step where it applies (same results, less overhead),
-        autograd everywhere else."""
+    def _plain_network(self):
+        """``(activation, loss spec)`` when the hand-derived gradients apply, else None."""
         activation = "logistic" if self.activation == "sigmoid" else self.activation
         spec = LOSSES[self._loss_name()]
         plain = (
@@ -409,11 +413,34 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             and self.normalization is None
             and not self.module_.has_random_layers()
         )
-        if not plain:
+        return (activation, spec) if plain else None
+
+    def _training_step(self, loss_fn, weights):
+        """The hand-derived step where it applies (same results, less overhead),
+        autograd everywhere else."""
+        plain = self._plain_network()
+        if plain is None:
             return make_autograd_step(self.module_, loss_fn, self.alpha, weights)
+        activation, spec = plain
         biases = [layer.bias for layer in self.module_.linear_layers()]
         scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0
         return make_fast_step(weights, biases, activation, spec.output, self.alpha, scale)
+
+    def _array_step(self, optimizer, weights, work):
+        """The numpy step for tiny plain networks trained by the default Adam, else None.
+
+        Below :data:`~sknn._numpy_mlp.NUMPY_MAX_WORK` multiply-adds per step a
+        step costs what its operations cost to launch, which is less in numpy.
+        """
+        plain = self._plain_network()
+        if plain is None or work > NUMPY_MAX_WORK or not _NUMPY_PATH:
+            return None
+        activation, spec = plain
+        biases = [layer.bias for layer in self.module_.linear_layers()]
+        if not NumpyAdamMLP.supports(weights, biases, optimizer, activation, spec.output):
+            return None
+        scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0
+        return NumpyAdamMLP(weights, biases, optimizer, activation, spec.output, self.alpha, scale)
 
     def _make_optimizer(self, steps_per_epoch, incremental):
         params = self.module_.parameters()

@@ -21,6 +21,8 @@ TARGETS = {
 
 def _fit(monkeypatch, fast, Estimator, y, **params):
     monkeypatch.setattr(base, "_FAST_PATH", fast)
+    # The torch step is under test here; tests/test_numpy_path.py compares the numpy one.
+    monkeypatch.setattr(base, "_NUMPY_PATH", False)
     if Estimator is TorchMLPRegressor and y.ndim == 1:
         params["loss"] = "poisson"
     est = Estimator(hidden_layer_sizes=(7, 6), max_iter=15, batch_size=32, random_state=0,

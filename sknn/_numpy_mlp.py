@@ -1,0 +1,342 @@
+"""The hand-derived training step and Adam update in numpy, for tiny problems.
+
+On a problem like iris with a (10,) network a training step is a few
+thousand multiply-adds; what it costs is the number of operations launched.
+A torch operation costs ~2-3 us of dispatch on the CPU, a numpy ufunc on a
+small array well under 1 us, so the same step (:class:`~sknn._fast_mlp.ManualMLPGrad`'s
+closed-form gradients followed by torch's Adam update) runs about twice as
+fast in numpy. Two more savings are only possible here: all parameters live
+in one flat array, so Adam is ~13 whole-array operations whatever the
+depth, and the L2 penalty's gradient is one operation over all weights.
+
+The trainer works on a flat *copy* of the module's parameters and of the
+optimizer's state, and writes both back with :meth:`NumpyAdamMLP.sync` (the
+engine calls it before anything reads the module and when training ends), so
+the module, the optimizer's ``state_dict`` and everything built on them
+(pickling, ``partial_fit``, warm starts, ``coefs_``) are unchanged by which
+path trained them. The update is torch's Adam, operation for operation; the
+results equal the torch path's to float round-off (tests/test_numpy_path.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.special import expit, xlogy
+
+from ._lean_adam import LeanAdam
+
+__all__ = ["NUMPY_MAX_WORK", "NumpyAdamMLP"]
+
+#: Multiply-adds per training step (batch rows x weights) up to which the
+#: numpy step is faster than the torch one on a CPU, both on one thread:
+#: ``python benchmarks/bench_step.py --threads 1 --nets tiny,small,medium,wide,deep``
+#: gave numpy/torch 0.52x at 8 thousand, 0.76x at 1.5 million, 0.90x at 5.6
+#: million and 1.0x at 7-12 million (2026-11-25, 2 vCPU AMD EPYC).
+NUMPY_MAX_WORK = 4_000_000
+
+
+def _relu_backward(delta, act, scratch):
+    np.greater(act, 0, out=scratch.mask)
+    np.multiply(delta, scratch.mask, out=delta)
+
+
+def _tanh_backward(delta, act, scratch):
+    # delta *= 1 - act**2
+    np.multiply(act, act, out=scratch.values)
+    np.subtract(1.0, scratch.values, out=scratch.values)
+    np.multiply(delta, scratch.values, out=delta)
+
+
+def _logistic_backward(delta, act, scratch):
+    # delta *= act * (1 - act)
+    np.subtract(1.0, act, out=scratch.values)
+    np.multiply(scratch.values, act, out=scratch.values)
+    np.multiply(delta, scratch.values, out=delta)
+
+
+def _relu(a):
+    np.maximum(a, 0, out=a)
+
+
+def _tanh(a):
+    np.tanh(a, out=a)
+
+
+def _logistic(a):
+    expit(a, out=a)
+
+
+_FORWARD = {"identity": None, "relu": _relu, "tanh": _tanh, "logistic": _logistic}
+_BACKWARD = {
+    "identity": None, "relu": _relu_backward, "tanh": _tanh_backward,
+    "logistic": _logistic_backward,
+}
+OUTPUTS = ("identity", "logistic", "softmax", "exp")
+
+# The ufuncs' own reductions: np.sum/np.max add ~3 us of Python per call.
+_add_reduce = np.add.reduce
+_max_reduce = np.maximum.reduce
+
+
+class _Scratch:
+    """Per-layer scratch arrays for one batch size."""
+
+    __slots__ = ("mask", "values")
+
+    def __init__(self, n, width, dtype):
+        self.mask = np.empty((n, width), dtype=bool)
+        self.values = np.empty((n, width), dtype=dtype)
+
+
+class _Buffers:
+    """Activations, deltas and output scratch for one batch size, reused every step."""
+
+    def __init__(self, n, widths, dtype):
+        self.acts = [np.empty((n, w), dtype=dtype) for w in widths]
+        self.deltas = [np.empty((n, w), dtype=dtype) for w in widths]
+        self.deltas_t = [d.T for d in self.deltas]
+        self.scratch = [_Scratch(n, w, dtype) for w in widths]
+        self.row = np.empty((n, 1), dtype=dtype)
+        self.out = np.empty((n, widths[-1]), dtype=dtype)
+
+
+class NumpyAdamMLP:
+    """One training step (gradient + Adam update) of a plain MLP, in numpy.
+
+    Parameters
+    ----------
+    weights, biases : list of torch.Tensor
+        The module's ``Linear`` parameters (``(fan_out, fan_in)`` and
+        ``(fan_out,)``), first layer first, float32 or float64 on the CPU.
+    optimizer : LeanAdam
+        Supplies ``lr``/``betas``/``eps`` (read at every step) and holds the
+        moments, which are copied in here and written back by :meth:`sync`.
+    activation : {"identity", "relu", "tanh", "logistic"}
+    output : {"identity", "logistic", "softmax", "exp"}
+        Output activation, with its canonical loss (as in
+        :class:`sknn._fast_mlp.ManualMLPGrad`).
+    alpha : float
+        L2 penalty ``0.5 * alpha * sum ||W||**2 / sum(sample_weight)``.
+    report_scale : float, default=1.0
+        Factor on the reported data loss (``1 / n_outputs`` where scikit-learn
+        reports a per-output mean).
+    """
+
+    def __init__(self, weights, biases, optimizer, activation, output, alpha, report_scale=1.0):
+        if not self.supports(weights, biases, optimizer, activation, output):
+            raise ValueError("NumpyAdamMLP does not support this network or optimizer")
+        self.params = [*weights, *biases]
+        self.optimizer = optimizer
+        self.output = output
+        self.alpha = float(alpha)
+        self.report_scale = float(report_scale)
+        self._act_fwd = _FORWARD[activation]
+        self._act_bwd = _BACKWARD[activation]
+        self._widths = [w.shape[0] for w in weights]
+        dtype = torch_to_numpy_dtype(weights[0].dtype)
+        sizes = [p.numel() for p in self.params]
+        self._flat = np.concatenate([p.detach().numpy().ravel() for p in self.params])
+        self._grad = np.zeros_like(self._flat)
+        self._tmp = np.empty_like(self._flat)
+        self._n_weight_values = sum(sizes[: len(weights)])
+        self._views = _split(self._flat, self.params)
+        self._grads = _split(self._grad, self.params)
+        n_layers = len(weights)
+        self._W, self._b = self._views[:n_layers], self._views[n_layers:]
+        self._W_t = [w.T for w in self._W]
+        self._gW, self._gb = self._grads[:n_layers], self._grads[n_layers:]
+        optimizer._moments()  # creates the state on a first call
+        # In our flat order (weights first), not the optimizer's (layer by layer).
+        states = [optimizer.state[p] for p in self.params]
+        self._steps = [s["step"] for s in states]
+        self._exp_avgs = [s["exp_avg"] for s in states]
+        self._exp_avg_sqs = [s["exp_avg_sq"] for s in states]
+        self._m = np.concatenate([t.numpy().ravel() for t in self._exp_avgs])
+        self._v = np.concatenate([t.numpy().ravel() for t in self._exp_avg_sqs])
+        self.t = int(self._steps[0].item())
+        self._dtype = dtype
+        self._buffers = {}
+
+    @staticmethod
+    def supports(weights, biases, optimizer, activation, output) -> bool:
+        """Whether this class can train these parameters with this optimizer."""
+        params = [*weights, *biases]
+        return (
+            type(optimizer) is LeanAdam
+            and activation in _FORWARD
+            and output in OUTPUTS
+            and bool(weights)
+            and len(weights) == len(biases)
+            and all(p.device.type == "cpu" for p in params)
+            and len({p.dtype for p in params}) == 1
+            and params[0].dtype in (torch.float32, torch.float64)
+            and {id(p) for p in params} == {id(p) for p in optimizer.param_groups[0]["params"]}
+            and len({int(s.item()) for s in optimizer._moments()[1]}) == 1
+        )
+
+    def _buffers_for(self, n):
+        buf = self._buffers.get(n)
+        if buf is None:
+            buf = self._buffers[n] = _Buffers(n, self._widths, self._dtype)
+        return buf
+
+    def __call__(self, X, Y, sw=None, sw_sum=None):
+        """Compute the gradient of one batch and apply Adam's update.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+        Y : ndarray of shape (n_samples, n_outputs)
+            Encoded targets, same dtype as the parameters.
+        sw : ndarray of shape (n_samples,) or None
+        sw_sum : ignored
+            Recomputed from ``sw`` (the engine's step signature).
+
+        Returns
+        -------
+        float
+            The batch's reported loss (scaled data loss plus L2 penalty),
+            before the update.
+        """
+        n = X.shape[0]
+        buf = self._buffers_for(n)
+        z = self._forward(X, buf)
+        D = buf.deltas[-1]
+        if sw is None:
+            inv = 1.0 / n
+            data_loss = self._output_delta_and_loss(z, Y, D, buf, None) * inv
+            np.multiply(D, inv, out=D)
+        else:
+            inv = 1.0 / float(sw.sum())
+            wn = (sw * inv)[:, None]
+            data_loss = self._output_delta_and_loss(z, Y, D, buf, wn)
+            np.multiply(D, wn, out=D)
+        for i in range(len(self._W) - 1, -1, -1):
+            a_prev = X if i == 0 else buf.acts[i - 1]
+            np.matmul(buf.deltas_t[i], a_prev, out=self._gW[i])
+            _add_reduce(D, 0, out=self._gb[i])
+            if i > 0:
+                D_prev = buf.deltas[i - 1]
+                np.matmul(D, self._W[i], out=D_prev)
+                if self._act_bwd is not None:
+                    self._act_bwd(D_prev, a_prev, buf.scratch[i - 1])
+                D = D_prev
+        penalty = 0.0
+        if self.alpha:
+            w = self._flat[: self._n_weight_values]
+            penalty = 0.5 * self.alpha * inv * float(np.dot(w, w))
+            tmp = self._tmp[: self._n_weight_values]
+            np.multiply(w, self.alpha * inv, out=tmp)
+            grad = self._grad[: self._n_weight_values]
+            np.add(grad, tmp, out=grad)
+        self._adam()
+        return data_loss * self.report_scale + penalty
+
+    def _forward(self, X, buf):
+        last = len(self._W) - 1
+        a = X
+        for i, (w_t, b) in enumerate(zip(self._W_t, self._b)):
+            out = buf.acts[i]
+            np.matmul(a, w_t, out=out)
+            np.add(out, b, out=out)
+            if i != last and self._act_fwd is not None:
+                self._act_fwd(out)
+            a = out
+        return a
+
+    def _output_delta_and_loss(self, z, Y, D, buf, wn):
+        """Write ``out(z) - y`` into ``D``; return the summed (or ``wn``-weighted) loss."""
+        out, row = self.output, buf.row
+        if out == "softmax":
+            # log-sum-exp with the row maximum subtracted; rows of Y sum to one,
+            # so -sum y log p = sum(lse) - sum y z (z shifted in place).
+            _max_reduce(z, 1, keepdims=True, out=row)
+            np.subtract(z, row, out=z)
+            np.exp(z, out=D)
+            _add_reduce(D, 1, keepdims=True, out=row)
+            np.divide(D, row, out=D)
+            np.subtract(D, Y, out=D)
+            np.log(row, out=row)
+            if wn is None:
+                loss = float(_add_reduce(row, None)) - float(np.vdot(Y, z))
+            else:
+                np.multiply(Y, z, out=buf.out)
+                loss = float(np.vdot(wn, row)) - float(np.vdot(wn, _add_reduce(buf.out, 1)))
+        elif out == "logistic":
+            expit(z, out=D)
+            np.subtract(D, Y, out=D)
+            # Binary cross-entropy with logits: softplus(z) - y z, stable for any z.
+            np.logaddexp(0.0, z, out=buf.out)
+            np.subtract(buf.out, np.multiply(Y, z), out=buf.out)
+            loss = _total(buf.out, wn)
+        elif out == "identity":
+            np.subtract(z, Y, out=D)
+            np.multiply(D, D, out=buf.out)
+            loss = 0.5 * _total(buf.out, wn)
+        else:  # exp: Poisson deviance-style loss xlogy(y, y) - y z - y + exp(z)
+            np.exp(z, out=D)
+            np.subtract(D, Y, out=D)
+            np.subtract(xlogy(Y, Y), np.multiply(Y, z), out=buf.out)
+            np.add(buf.out, D, out=buf.out)
+            loss = _total(buf.out, wn)
+        return loss
+
+    def _adam(self):
+        """torch.optim.Adam's update, on the flat arrays."""
+        group = self.optimizer.param_groups[0]
+        lr, eps = group["lr"], group["eps"]
+        beta1, beta2 = group["betas"]
+        self.t += 1
+        g, m, v, tmp = self._grad, self._m, self._v, self._tmp
+        # exp_avg.lerp_(grad, 1 - beta1)
+        np.subtract(g, m, out=tmp)
+        np.multiply(tmp, 1.0 - beta1, out=tmp)
+        np.add(m, tmp, out=m)
+        # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        np.multiply(g, g, out=tmp)
+        np.multiply(tmp, 1.0 - beta2, out=tmp)
+        np.multiply(v, beta2, out=v)
+        np.add(v, tmp, out=v)
+        # param -= lr / bc1 * exp_avg / (sqrt(exp_avg_sq) / sqrt(bc2) + eps)
+        bias_correction1 = 1.0 - beta1**self.t
+        bias_correction2_sqrt = (1.0 - beta2**self.t) ** 0.5
+        np.sqrt(v, out=tmp)
+        np.multiply(tmp, 1.0 / bias_correction2_sqrt, out=tmp)
+        np.add(tmp, eps, out=tmp)
+        np.divide(m, tmp, out=tmp)
+        np.multiply(tmp, lr / bias_correction1, out=tmp)
+        np.subtract(self._flat, tmp, out=self._flat)
+
+    def sync(self):
+        """Write the parameters and Adam's state back into the torch tensors."""
+        with torch.no_grad():
+            for tensors, flat in (
+                (self.params, self._flat), (self._exp_avgs, self._m), (self._exp_avg_sqs, self._v),
+            ):
+                for tensor, view in zip(tensors, _split(flat, tensors)):
+                    tensor.copy_(torch.from_numpy(view))
+            for step in self._steps:
+                step.fill_(float(self.t))
+
+
+def _total(terms, wn):
+    """Sum of per-element loss terms, or their ``wn``-weighted sum over rows."""
+    if wn is None:
+        return float(_add_reduce(terms, None))
+    return float(np.vdot(wn, _add_reduce(terms, 1)))
+
+
+def _split(flat, tensors):
+    """Views of ``flat`` shaped like each of ``tensors``, in order."""
+    views, offset = [], 0
+    for t in tensors:
+        size = t.numel()
+        views.append(flat[offset : offset + size].reshape(t.shape))
+        offset += size
+    return views
+
+
+def torch_to_numpy_dtype(dtype: torch.dtype):
+    """numpy's dtype for a torch floating dtype."""
+    return np.float32 if dtype == torch.float32 else np.float64

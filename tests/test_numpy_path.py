@@ -1,0 +1,138 @@
+"""The numpy training step (tiny plain networks, default Adam) gives the torch step's model."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_multilabel_classification
+
+import sknn._estimator_base as base
+from sknn import TorchMLPClassifier, TorchMLPRegressor
+from sknn._numpy_mlp import NUMPY_MAX_WORK, NumpyAdamMLP
+
+rng = np.random.RandomState(0)
+X = rng.normal(size=(90, 5))
+SW = rng.uniform(0.5, 2.0, size=90)
+TARGETS = {
+    "binary": (TorchMLPClassifier, (X[:, 0] > 0).astype(int)),
+    "multiclass": (TorchMLPClassifier, make_classification(90, 5, n_informative=3, n_classes=3,
+                                                           random_state=0)[1]),
+    "multilabel": (TorchMLPClassifier, make_multilabel_classification(90, 5, random_state=0)[1]),
+    "squared_error": (TorchMLPRegressor, X[:, :2] @ [[1.0, 2.0], [0.5, -1.0]]),
+    "poisson": (TorchMLPRegressor, np.exp(X[:, 0] / 2)),
+}
+
+
+def _make(target, **params):
+    Estimator, y = TARGETS[target]
+    if target == "poisson":
+        params["loss"] = "poisson"
+    params = {"hidden_layer_sizes": (7, 6), "max_iter": 15, "batch_size": 32,
+              "random_state": 0, "alpha": 1e-2, "tol": 0.0, "n_iter_no_change": 100, **params}
+    return Estimator(**params), y
+
+
+def _both_paths(monkeypatch, target, fit=lambda est, y: est.fit(X, y), **params):
+    models = []
+    for numpy_path in (True, False):
+        monkeypatch.setattr(base, "_NUMPY_PATH", numpy_path)
+        est, y = _make(target, **params)
+        models.append(fit(est, y))
+    return models
+
+
+def _assert_same_model(a, b, rtol=1e-9, atol=1e-10):
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=rtol)
+    for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_allclose(u, v, rtol=rtol, atol=atol)
+    # Adam's moments and step count were written back into the optimizer too.
+    sa, sb = a._optimizer.state_dict()["state"], b._optimizer.state_dict()["state"]
+    for i in sb:
+        assert float(sa[i]["step"]) == float(sb[i]["step"])
+        for key in ("exp_avg", "exp_avg_sq"):
+            np.testing.assert_allclose(sa[i][key].numpy(), sb[i][key].numpy(), rtol=rtol,
+                                       atol=atol)
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+def test_numpy_step_equals_torch_step(monkeypatch, target, activation):
+    # Shuffled mini-batches, a ragged last batch, L2 penalty, float64.
+    numpy_fit, torch_fit = _both_paths(monkeypatch, target, activation=activation,
+                                       compute_dtype="float64")
+    assert numpy_fit.n_iter_ == 15
+    _assert_same_model(numpy_fit, torch_fit)
+
+
+@pytest.mark.parametrize("target", ["multiclass", "squared_error"])
+def test_numpy_step_with_sample_weights_full_batch_and_float32(monkeypatch, target):
+    fit = lambda est, y: est.fit(X, y, sample_weight=SW)  # noqa: E731
+    a, b = _both_paths(monkeypatch, target, fit=fit, compute_dtype="float64",
+                       batch_size=len(X))
+    _assert_same_model(a, b)
+    a, b = _both_paths(monkeypatch, target, fit=fit)  # float32: round-off apart
+    _assert_same_model(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_numpy_step_with_early_stopping(monkeypatch):
+    a, b = _both_paths(monkeypatch, "multiclass", compute_dtype="float64", early_stopping=True,
+                       max_iter=25, learning_rate_init=0.05, n_iter_no_change=3, tol=1e-4)
+    np.testing.assert_allclose(a.validation_scores_, b.validation_scores_)
+    assert a.n_iter_ == b.n_iter_ < 25  # stopped early, and the best weights restored
+    _assert_same_model(a, b)
+
+
+def test_numpy_step_partial_fit_and_pickle_resume(monkeypatch):
+    def stream(est, y):
+        for part in np.array_split(np.arange(len(X)), 3):
+            est.partial_fit(X[part], y[part], classes=np.unique(y))
+        est = pickle.loads(pickle.dumps(est))
+        return est.partial_fit(X, y)
+
+    a, b = _both_paths(monkeypatch, "multiclass", fit=stream, compute_dtype="float64",
+                       batch_size=16)
+    _assert_same_model(a, b)
+
+
+def test_predictions_follow_weights_trained_by_the_numpy_step():
+    # The float64 layer cache used for small predictions must see the new weights.
+    est, y = _make("multiclass", max_iter=1)
+    est.partial_fit(X, y, classes=np.unique(y))
+    before = est.predict_proba(X[:4])
+    est.partial_fit(X, y)
+    after = est.predict_proba(X[:4])
+    assert not np.allclose(before, after)
+    h = X[:4]
+    for i, (W, b) in enumerate(zip(est.coefs_, est.intercepts_)):
+        h = h @ W + b
+        if i < len(est.coefs_) - 1:
+            h = np.maximum(h, 0)
+    expected = np.exp(h - h.max(1, keepdims=True))
+    np.testing.assert_allclose(after, expected / expected.sum(1, keepdims=True), rtol=1e-5)
+
+
+def _array_step(est, y):
+    est.fit(X, y)
+    weights = [layer.weight for layer in est.module_.linear_layers()]
+    batch = min(200, len(X)) if est.batch_size == "auto" else est.batch_size
+    return est._array_step(est._optimizer, weights, batch * est._n_weights())
+
+
+def test_numpy_step_is_used_only_where_it_applies():
+    y = TARGETS["multiclass"][1]
+    assert isinstance(_array_step(TorchMLPClassifier((8,), max_iter=2), y), NumpyAdamMLP)
+    not_eligible = [
+        {"solver": "sgd"},  # another optimizer
+        {"optimizer_kwargs": {"amsgrad": True}},  # torch.optim.Adam, not LeanAdam
+        {"lr_scheduler": "step"},
+        {"activation": "gelu"},  # no hand-derived gradient
+        {"dropout": 0.1},
+        {"normalization": "layer"},
+        {"hidden_layer_sizes": (512, 512)},  # big enough for torch's kernels to win
+    ]
+    for params in not_eligible:
+        est = TorchMLPClassifier(**{"hidden_layer_sizes": (8,), "max_iter": 2, **params})
+        assert _array_step(est, y) is None, params
+    big = TorchMLPClassifier((512, 512), max_iter=1)
+    assert 90 * (5 * 512 + 512 * 512 + 512 * 3) > NUMPY_MAX_WORK
+    assert _array_step(big, y) is None
