@@ -19,6 +19,12 @@ from ._summary import summarize
 
 # Rows per forward pass at predict time on an accelerator, to bound memory.
 _PREDICT_CHUNK = 1 << 16
+# Rows per forward pass on the CPU: a (2048, 256) float64 activation is 4 MiB,
+# so each layer's output is still in cache when the next layer reads it, and
+# no call allocates (and page-faults in) arrays the size of the whole input.
+# 100k rows through a (256, 256) net: 0.24 s in chunks of 1024-4096 rows
+# against 0.36 s in one pass (float64, /tmp measurement on the 2 vCPU box).
+_CPU_PREDICT_CHUNK = 2048
 
 
 class FittedNetworkMixin:
@@ -27,28 +33,38 @@ class FittedNetworkMixin:
     def _n_weights(self) -> int:
         return sum(layer.weight.numel() for layer in self.module_.linear_layers())
 
-    def _forward(self, X) -> np.ndarray:
-        """Validated X -> output activations, in scikit-learn's output dtype."""
+    def _validated_input(self, X):
+        """X checked as at predict time (fitted, same features), as an array."""
         if "module_" not in self.__dict__:
             check_is_fitted(self)  # raises NotFittedError with scikit-learn's message
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        single = X.dtype == np.float32 and self._coef_dtype == np.float32
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+
+    def _forward(self, X) -> np.ndarray:
+        """X -> output activations, in scikit-learn's output dtype."""
+        return self._outputs(self._validated_input(X))
+
+    def _outputs(self, X, raw_float32=False) -> np.ndarray:
+        """Validated X -> output activations in scikit-learn's output dtype, or
+        with ``raw_float32`` the raw scores (before the output activation) in float32."""
+        single = raw_float32 or (X.dtype == np.float32 and self._coef_dtype == np.float32)
         dtype = torch.float32 if single else torch.float64
-        if X.shape[0] <= NUMPY_MAX_ROWS:
+        if X.shape[0] <= NUMPY_MAX_ROWS and not raw_float32:
             layers = self._numpy_layers(single)
             if layers is not None:
                 activation = self._module_options["activation"]
                 return numpy_forward(X, layers, activation, self.out_activation_)
+        output = "identity" if raw_float32 else self.out_activation_
         device = self.module_.layers[0].weight.device
-        step = X.shape[0] if device.type == "cpu" else _PREDICT_CHUNK
+        step = _CPU_PREDICT_CHUNK if device.type == "cpu" else _PREDICT_CHUNK
+        step = min(step, X.shape[0])
         n_weights = self._n_weights()
         outputs = []
-        with torch.inference_mode(), thread_budget(min(step, X.shape[0]) * n_weights):
+        with torch.inference_mode(), thread_budget(step * n_weights):
             for start in range(0, X.shape[0], step):
                 z = self.module_.forward_as(
                     to_tensor(X[start : start + step], dtype, device), dtype
                 )
-                outputs.append(OUTPUT_ACTIVATIONS[self.out_activation_](z).cpu().numpy())
+                outputs.append(OUTPUT_ACTIVATIONS[output](z).cpu().numpy())
         return np.concatenate(outputs) if len(outputs) > 1 else outputs[0]
 
     def _numpy_layers(self, single: bool):
