@@ -55,7 +55,8 @@ def numpy_forward(X, layers, activation: str, output: str) -> np.ndarray:
     hidden = HIDDEN[activation]
     last = len(layers) - 1
     for i, (coef, intercept) in enumerate(layers):
-        X = safe_sparse_dot(X, coef)
+        # safe_sparse_dot costs ~8 us of checks per call; only sparse input needs it.
+        X = X @ coef if isinstance(X, np.ndarray) else safe_sparse_dot(X, coef)
         X += intercept
         X = hidden(X) if i < last else OUTPUT[output](X)
     return X
