@@ -110,8 +110,16 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
-        Y = self._label_binarizer.transform(y)
-        return X, Y.astype(X.dtype)
+        # Targets straight in the compute dtype (what training reads); one-hot
+        # rows written directly for multiclass y, where LabelBinarizer would
+        # build an int64 matrix first (6 MiB for 75k rows x 10 classes, x2 with
+        # the cast).
+        dtype = np.float32 if self._compute_dtype() == torch.float32 else np.float64
+        if self._label_binarizer.y_type_ == "multiclass":
+            Y = np.zeros((len(y), len(self.classes_)), dtype=dtype)
+            Y[np.arange(len(y)), np.searchsorted(self.classes_, y)] = 1
+            return X, Y
+        return X, self._label_binarizer.transform(y).astype(dtype)
 
     def _adjust_sample_weight(self, sample_weight, Y, incremental):
         if self.class_weight is None:

@@ -66,6 +66,33 @@ def to_tensor(a, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(a).to(device=device, dtype=dtype)
 
 
+# Inputs at least this large are not copied to the compute dtype for training
+# (a float32 copy of 75k x 100 float64 rows is 29 MiB); each batch is cast
+# as it is taken, which costs microseconds next to a step on that much data.
+LAZY_CAST_BYTES = 16 << 20
+
+
+def training_inputs(X, dtype: torch.dtype, device: torch.device):
+    """``(tensor, batch_dtype)``: X for the training loop.
+
+    Usually X copied to ``dtype`` on ``device`` and ``batch_dtype`` None. A
+    large C-ordered float64 array on the CPU is instead viewed as it is (no
+    copy) and ``batch_dtype`` says what each batch must be cast to.
+    """
+    lazy = (
+        device.type == "cpu"
+        and isinstance(X, np.ndarray)
+        and X.dtype == np.float64
+        and dtype != torch.float64
+        and X.flags.c_contiguous
+        and X.flags.writeable
+        and X.nbytes >= LAZY_CAST_BYTES
+    )
+    if lazy:
+        return torch.from_numpy(X), dtype
+    return to_tensor(X, dtype, device), None
+
+
 # Multiply-adds per training step below which one intra-op thread is faster:
 # small matmuls do not amortise waking a thread pool, and on a busy machine
 # two spinning OpenMP threads per process make each step many times slower

@@ -22,11 +22,16 @@ from ._losses import OUTPUT_ACTIVATIONS
 
 @dataclass
 class TensorData:
-    """Inputs, encoded targets and optional sample weights, all on one device."""
+    """Inputs, encoded targets and optional sample weights, all on one device.
+
+    ``X_dtype``, when set, is the compute dtype that batches of ``X`` are cast
+    to as they are taken (``X`` is then the caller's float64 data, uncopied).
+    """
 
     X: torch.Tensor
     Y: torch.Tensor
     sw: torch.Tensor | None = None
+    X_dtype: torch.dtype | None = None
 
     def __len__(self) -> int:
         return self.X.shape[0]
@@ -192,6 +197,10 @@ def train_stochastic(
     if array_step is not None:
         arrays = tuple(None if a is None else a.numpy() for a in arrays)
     X, Y, sw = arrays
+    # Batches of a large float64 X are cast as they are taken (TensorData.X_dtype).
+    cast = train.X_dtype
+    if cast is not None and array_step is not None:
+        cast = np.float32 if cast == torch.float32 else np.float64
     # Batches in the data's order, sliced once (views): used without
     # shuffling, and for a single full batch, where order does not matter.
     static = [
@@ -219,6 +228,8 @@ def train_stochastic(
             total = None
             batches = static if perm is None or full_batch else _gather(arrays, perm, bounds)
             for Xb, Yb, swb, sw_sum in batches:
+                if cast is not None:
+                    Xb = Xb.astype(cast) if array_step is not None else Xb.to(cast)
                 if array_step is not None:
                     # Gradient and update in one call; the loss is a float.
                     reported = array_step(Xb, Yb, swb)

@@ -25,7 +25,14 @@ from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight
 from torch import nn
 
-from ._device import DTYPES, parse_device, resolve_device, thread_budget, to_tensor
+from ._device import (
+    DTYPES,
+    parse_device,
+    resolve_device,
+    thread_budget,
+    to_tensor,
+    training_inputs,
+)
 from ._engine import StoppingRule, TensorData, make_autograd_step, train_stochastic
 from ._fast_mlp import ACTIVATIONS as FAST_ACTIVATIONS
 from ._fast_mlp import OUTPUTS as FAST_OUTPUTS
@@ -355,9 +362,10 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             optimizer, schedule = self._optimizer, self._schedule
         else:
             optimizer, schedule = self._make_optimizer(steps, incremental)
+        X_train, batch_dtype = training_inputs(X, dtype, device)
         train = TensorData(
-            to_tensor(X, dtype, device), to_tensor(Y, dtype, device),
-            None if sw is None else to_tensor(sw, dtype, device),
+            X_train, to_tensor(Y, dtype, device),
+            None if sw is None else to_tensor(sw, dtype, device), batch_dtype,
         )
         order = None
         if self.shuffle:

@@ -57,6 +57,23 @@ def _as_rng(random_state) -> np.random.RandomState:
     return np.random.RandomState(random_state)
 
 
+def _uninitialized_linear(fan_in: int, fan_out: int, dtype, device) -> nn.Linear:
+    """An ``nn.Linear`` with uninitialised parameters (our initialisers fill them).
+
+    ``nn.Linear(...)`` initialises itself from the global RNG, which we never
+    touch, so this does what its ``__init__`` does minus that draw.
+    ``torch.nn.utils.skip_init`` would too, but through ``to_empty``, which
+    imports sympy on first use (+50 MiB, +1 s per process), and building on
+    the meta device first loads its kernels (+1.5 MiB).
+    """
+    layer = nn.Linear.__new__(nn.Linear)
+    nn.Module.__init__(layer)
+    layer.in_features, layer.out_features = fan_in, fan_out
+    layer.weight = nn.Parameter(torch.empty(fan_out, fan_in, dtype=dtype, device=device))
+    layer.bias = nn.Parameter(torch.empty(fan_out, dtype=dtype, device=device))
+    return layer
+
+
 class MLPModule(nn.Module):
     """Multilayer perceptron: ``Linear -> [norm] -> activation -> [dropout]`` per hidden layer.
 
@@ -123,10 +140,7 @@ class MLPModule(nn.Module):
         units = [int(n_features), *hidden, int(n_outputs)]
         layers: list[nn.Module] = []
         for i, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:])):
-            # skip_init: building a Linear normally draws from the global RNG.
-            layers.append(
-                nn.utils.skip_init(nn.Linear, fan_in, fan_out, dtype=dtype, device=device)
-            )
+            layers.append(_uninitialized_linear(fan_in, fan_out, dtype, device))
             if i == len(hidden):
                 break
             if normalization == "batch":

@@ -29,11 +29,14 @@ from ._lean_adam import LeanAdam
 __all__ = ["NUMPY_MAX_WORK", "NumpyAdamMLP"]
 
 #: Multiply-adds per training step (batch rows x weights) up to which the
-#: numpy step is faster than the torch one on a CPU, both on one thread:
-#: ``python benchmarks/bench_step.py --threads 1 --nets tiny,small,medium,wide,deep``
-#: gave numpy/torch 0.52x at 8 thousand, 0.76x at 1.5 million, 0.90x at 5.6
-#: million and 1.0x at 7-12 million (2026-11-25, 2 vCPU AMD EPYC).
-NUMPY_MAX_WORK = 4_000_000
+#: numpy step is used on a CPU. ``python benchmarks/bench_step.py --threads 1
+#: --nets tiny,small,medium,wide,deep`` gave numpy/torch 0.52x at 8 thousand,
+#: 0.76x at 1.5 million, 0.90x at 5.6 million and 1.0x at 7-12 million; with
+#: both libraries on 2 threads (``--nets large,large_batch``) 1.02x at 24
+#: million and 1.12x at 96 million (2026-11-25, 2 vCPU AMD EPYC). Where the
+#: two are equal, numpy is chosen for memory: it does not initialise torch's
+#: CPU kernels (their first use adds ~8 MiB to a process).
+NUMPY_MAX_WORK = 32_000_000
 
 
 def _relu_backward(delta, act, scratch):

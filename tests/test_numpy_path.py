@@ -128,11 +128,11 @@ def test_numpy_step_is_used_only_where_it_applies():
         {"activation": "gelu"},  # no hand-derived gradient
         {"dropout": 0.1},
         {"normalization": "layer"},
-        {"hidden_layer_sizes": (512, 512)},  # big enough for torch's kernels to win
     ]
     for params in not_eligible:
         est = TorchMLPClassifier(**{"hidden_layer_sizes": (8,), "max_iter": 2, **params})
         assert _array_step(est, y) is None, params
-    big = TorchMLPClassifier((512, 512), max_iter=1)
-    assert 90 * (5 * 512 + 512 * 512 + 512 * 3) > NUMPY_MAX_WORK
+    # Big enough for torch's kernels to win.
+    big = TorchMLPClassifier((1024, 1024), max_iter=1)
+    assert 90 * (5 * 1024 + 1024 * 1024 + 1024 * 3) > NUMPY_MAX_WORK
     assert _array_step(big, y) is None
