@@ -24,19 +24,20 @@ import numpy as np
 import torch
 from scipy.special import expit, xlogy
 
+from ._device import PARALLEL_WORK
 from ._lean_adam import LeanAdam
 
 __all__ = ["NUMPY_MAX_WORK", "NumpyAdamMLP"]
 
-#: Multiply-adds per training step (batch rows x weights) up to which the
-#: numpy step is used on a CPU. ``python benchmarks/bench_step.py --threads 1
-#: --nets tiny,small,medium,wide,deep`` gave numpy/torch 0.52x at 8 thousand,
-#: 0.76x at 1.5 million, 0.90x at 5.6 million and 1.0x at 7-12 million; with
-#: both libraries on 2 threads (``--nets large,large_batch``) 1.02x at 24
-#: million and 1.12x at 96 million (2026-11-25, 2 vCPU AMD EPYC). Where the
-#: two are equal, numpy is chosen for memory: it does not initialise torch's
-#: CPU kernels (their first use adds ~8 MiB to a process).
-NUMPY_MAX_WORK = 32_000_000
+#: Multiply-adds per training step (batch rows x weights) below which the
+#: numpy step is used on a CPU: the one-thread regime of
+#: :data:`sknn._device.PARALLEL_WORK`. ``python benchmarks/bench_step.py
+#: --threads 1 --nets tiny,small,medium,wide,deep`` gave numpy/torch 0.52x at 8
+#: thousand, 0.76x at 1.5 million, 0.90x at 5.6 million and 1.0x at 7-12
+#: million (2026-11-25, 2 vCPU AMD EPYC). Above it both run on every core,
+#: where they measured equal at 24 million and numpy 1.12x at 96 million
+#: (``--nets large,large_batch``), so torch keeps that regime.
+NUMPY_MAX_WORK = PARALLEL_WORK
 
 
 def _relu_backward(delta, act, scratch):
