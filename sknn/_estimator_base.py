@@ -62,6 +62,16 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
 
     _parameter_constraints: dict = dict(PARAMETER_CONSTRAINTS)
 
+    @classmethod
+    def _get_param_names(cls):
+        # scikit-learn inspects __init__'s signature on every get_params() and
+        # parameter validation (~0.25 ms each, twice per fit); it cannot change.
+        names = cls.__dict__.get("_param_names")
+        if names is None:
+            names = super()._get_param_names()
+            cls._param_names = names
+        return list(names)
+
     @abstractmethod
     def __init__(
         self, hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
