@@ -16,7 +16,7 @@ scikit-learn, Adam lr=1e-3):
   writes the same gradient, then the same optimizer steps;
 * ``manual+raw_fused``: the same, stepping with ``torch._fused_adam_`` called
   directly (skips ``Optimizer.step``'s Python bookkeeping);
-* ``numpy+lean``: ``sknn._numpy_mlp.NumpyAdamMLP``, the same gradient and
+* ``numpy+lean``: ``sknn._numpy_mlp.NumpyMLPStep``, the same gradient and
   Adam update in numpy on a flat copy of the parameters (what sknn runs when
   a step is at most ``NUMPY_MAX_WORK`` multiply-adds). ``--threads 1`` also
   limits numpy's BLAS to one thread, as sknn does for such steps.
@@ -42,7 +42,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from sknn._fast_mlp import ManualMLPGrad
 from sknn._lean_adam import LeanAdam
-from sknn._numpy_mlp import NumpyAdamMLP
+from sknn._numpy_mlp import NumpyMLPStep
 
 ALPHA = 1e-4
 LR = 1e-3
@@ -131,7 +131,7 @@ def make_variant(name, shape):
         opt = torch.optim.Adam(params, lr=LR, **{opt_kind: True})
 
     if name.startswith("numpy"):
-        numpy_step = NumpyAdamMLP(weights, biases, opt, "relu", "softmax", ALPHA)
+        numpy_step = NumpyMLPStep(weights, biases, opt, "relu", "softmax", ALPHA)
         Xn, Yn = X.numpy(), Y.numpy()
 
         def step(i):

@@ -181,7 +181,7 @@ def train_stochastic(
         Epochs and samples seen before this call.
     loss_fn, output, validation, score_fn :
         Validation data and how to score it (early stopping), or None.
-    array_step : sknn._numpy_mlp.NumpyAdamMLP, optional
+    array_step : sknn._numpy_mlp.NumpyMLPStep, optional
         Trains on numpy views of ``train`` instead of ``step`` and
         ``optimizer`` (gradient and update in one call, the loss a float),
         and is synced back into ``module`` before it is read.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import warnings
 from abc import ABC, abstractmethod
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import torch
@@ -41,7 +41,7 @@ from ._fitted_state import FittedNetworkMixin
 from ._lbfgs import train_lbfgs
 from ._losses import LOSSES, make_loss
 from ._module import MLPModule
-from ._numpy_mlp import NUMPY_MAX_WORK, NumpyAdamMLP
+from ._numpy_mlp import NUMPY_MAX_WORK, NumpyMLPStep
 from ._optimizers import STOCHASTIC, make_optimizer
 from ._params import PARAMETER_CONSTRAINTS, check_options, hidden_sizes, schedule_context
 from ._progress import Reporter
@@ -391,11 +391,15 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 return sample_idx
 
         work = batch_size * self._n_weights()
-        with thread_budget(work):
+        array_step = self._array_step(optimizer, weights, work)
+        # A diverging fit is reported once, as non-finite weights (below), on
+        # either path; numpy would also warn at every overflowing operation.
+        quiet = np.errstate(all="ignore") if array_step is not None else nullcontext()
+        with thread_budget(work), quiet:
             outcome = train_stochastic(
                 module=self.module_,
                 step=self._training_step(loss_fn, weights),
-                array_step=self._array_step(optimizer, weights, work),
+                array_step=array_step,
                 optimizer=optimizer, schedule=schedule, train=train,
                 batch_size=batch_size, min_batch=min_batch, max_iter=self.max_iter,
                 order=order, stopper=self._stopper, reporter=reporter,
@@ -445,20 +449,22 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         return make_fast_step(weights, biases, activation, spec.output, self.alpha, scale)
 
     def _array_step(self, optimizer, weights, work):
-        """The numpy step for tiny plain networks trained by the default Adam, else None.
+        """The numpy step for small plain networks trained by the default Adam or
+        scikit-learn's SGD (without a torch lr_scheduler), else None.
 
         Below :data:`~sknn._numpy_mlp.NUMPY_MAX_WORK` multiply-adds per step a
         step costs what its operations cost to launch, which is less in numpy.
         """
         plain = self._plain_network()
-        if plain is None or work > NUMPY_MAX_WORK or not _NUMPY_PATH:
+        if (plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH
+                or self.lr_scheduler is not None):
             return None
         activation, spec = plain
         biases = [layer.bias for layer in self.module_.linear_layers()]
-        if not NumpyAdamMLP.supports(weights, biases, optimizer, activation, spec.output):
+        if not NumpyMLPStep.supports(weights, biases, optimizer, activation, spec.output):
             return None
         scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0
-        return NumpyAdamMLP(weights, biases, optimizer, activation, spec.output, self.alpha, scale)
+        return NumpyMLPStep(weights, biases, optimizer, activation, spec.output, self.alpha, scale)
 
     def _make_optimizer(self, steps_per_epoch, incremental):
         params = self.module_.parameters()

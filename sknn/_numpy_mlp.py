@@ -1,21 +1,23 @@
-"""The hand-derived training step and Adam update in numpy, for tiny problems.
+"""The hand-derived training step and its optimizer update in numpy, for small problems.
 
 On a problem like iris with a (10,) network a training step is a few
 thousand multiply-adds; what it costs is the number of operations launched.
 A torch operation costs ~2-3 us of dispatch on the CPU, a numpy ufunc on a
 small array well under 1 us, so the same step (:class:`~sknn._fast_mlp.ManualMLPGrad`'s
-closed-form gradients followed by torch's Adam update) runs about twice as
+closed-form gradients followed by the optimizer's update) runs about twice as
 fast in numpy. Two more savings are only possible here: all parameters live
 in one flat array, so Adam is ~13 whole-array operations whatever the
 depth, and the L2 penalty's gradient is one operation over all weights.
 
-The trainer works on a flat *copy* of the module's parameters and of the
-optimizer's state, and writes both back with :meth:`NumpyAdamMLP.sync` (the
+The step works on a flat *copy* of the module's parameters and of the
+optimizer's state, and writes both back with :meth:`NumpyMLPStep.sync` (the
 engine calls it before anything reads the module and when training ends), so
 the module, the optimizer's ``state_dict`` and everything built on them
 (pickling, ``partial_fit``, warm starts, ``coefs_``) are unchanged by which
-path trained them. The update is torch's Adam, operation for operation; the
-results equal the torch path's to float round-off (tests/test_numpy_path.py).
+path trained them. The updates (default Adam, scikit-learn's SGD:
+:mod:`sknn._numpy_updates`) are the torch optimizers', operation for
+operation; the results equal the torch path's to float round-off
+(tests/test_numpy_path.py).
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ import torch
 from scipy.special import expit, xlogy
 
 from ._device import PARALLEL_WORK
-from ._lean_adam import LeanAdam
+from ._numpy_updates import UPDATES, _write_back, numpy_update
 
-__all__ = ["NUMPY_MAX_WORK", "NumpyAdamMLP"]
+__all__ = ["NUMPY_MAX_WORK", "NumpyMLPStep"]
 
 #: Multiply-adds per training step (batch rows x weights) below which the
 #: numpy step is used on a CPU: the one-thread regime of
@@ -105,17 +107,18 @@ class _Buffers:
         self.out = np.empty((n, widths[-1]), dtype=dtype)
 
 
-class NumpyAdamMLP:
-    """One training step (gradient + Adam update) of a plain MLP, in numpy.
+class NumpyMLPStep:
+    """One training step (gradient + optimizer update) of a plain MLP, in numpy.
 
     Parameters
     ----------
     weights, biases : list of torch.Tensor
         The module's ``Linear`` parameters (``(fan_out, fan_in)`` and
         ``(fan_out,)``), first layer first, float32 or float64 on the CPU.
-    optimizer : LeanAdam
-        Supplies ``lr``/``betas``/``eps`` (read at every step) and holds the
-        moments, which are copied in here and written back by :meth:`sync`.
+    optimizer : LeanAdam or SklearnSGD
+        Supplies the hyper-parameters (read at every step) and holds the
+        state, which is copied in here and written back by :meth:`sync`
+        (update rules: :mod:`sknn._numpy_updates`).
     activation : {"identity", "relu", "tanh", "logistic"}
     output : {"identity", "logistic", "softmax", "exp"}
         Output activation, with its canonical loss (as in
@@ -129,54 +132,42 @@ class NumpyAdamMLP:
 
     def __init__(self, weights, biases, optimizer, activation, output, alpha, report_scale=1.0):
         if not self.supports(weights, biases, optimizer, activation, output):
-            raise ValueError("NumpyAdamMLP does not support this network or optimizer")
+            raise ValueError("NumpyMLPStep does not support this network or optimizer")
         self.params = [*weights, *biases]
-        self.optimizer = optimizer
         self.output = output
         self.alpha = float(alpha)
         self.report_scale = float(report_scale)
         self._act_fwd = _FORWARD[activation]
         self._act_bwd = _BACKWARD[activation]
         self._widths = [w.shape[0] for w in weights]
-        dtype = torch_to_numpy_dtype(weights[0].dtype)
-        sizes = [p.numel() for p in self.params]
         self._flat = np.concatenate([p.detach().numpy().ravel() for p in self.params])
         self._grad = np.zeros_like(self._flat)
         self._tmp = np.empty_like(self._flat)
-        self._n_weight_values = sum(sizes[: len(weights)])
-        self._views = _split(self._flat, self.params)
-        self._grads = _split(self._grad, self.params)
+        self._n_weight_values = sum(w.numel() for w in weights)
+        views, grads = _split(self._flat, self.params), _split(self._grad, self.params)
         n_layers = len(weights)
-        self._W, self._b = self._views[:n_layers], self._views[n_layers:]
+        self._W, self._b = views[:n_layers], views[n_layers:]
         self._W_t = [w.T for w in self._W]
-        self._gW, self._gb = self._grads[:n_layers], self._grads[n_layers:]
-        optimizer._moments()  # creates the state on a first call
-        # In our flat order (weights first), not the optimizer's (layer by layer).
-        states = [optimizer.state[p] for p in self.params]
-        self._steps = [s["step"] for s in states]
-        self._exp_avgs = [s["exp_avg"] for s in states]
-        self._exp_avg_sqs = [s["exp_avg_sq"] for s in states]
-        self._m = np.concatenate([t.numpy().ravel() for t in self._exp_avgs])
-        self._v = np.concatenate([t.numpy().ravel() for t in self._exp_avg_sqs])
-        self.t = int(self._steps[0].item())
-        self._dtype = dtype
+        self._gW, self._gb = grads[:n_layers], grads[n_layers:]
+        self._update = numpy_update(optimizer, self.params)
+        self._dtype = self._flat.dtype
         self._buffers = {}
 
     @staticmethod
     def supports(weights, biases, optimizer, activation, output) -> bool:
         """Whether this class can train these parameters with this optimizer."""
         params = [*weights, *biases]
+        group_params = {id(p) for g in optimizer.param_groups for p in g["params"]}
         return (
-            type(optimizer) is LeanAdam
-            and activation in _FORWARD
+            activation in _FORWARD
             and output in OUTPUTS
             and bool(weights)
             and len(weights) == len(biases)
             and all(p.device.type == "cpu" for p in params)
             and len({p.dtype for p in params}) == 1
             and params[0].dtype in (torch.float32, torch.float64)
-            and {id(p) for p in params} == {id(p) for p in optimizer.param_groups[0]["params"]}
-            and len({int(s.item()) for s in optimizer._moments()[1]}) == 1
+            and {id(p) for p in params} == group_params
+            and any(rule.supports(optimizer, params) for rule in UPDATES)
         )
 
     def _buffers_for(self, n):
@@ -186,7 +177,7 @@ class NumpyAdamMLP:
         return buf
 
     def __call__(self, X, Y, sw=None, sw_sum=None):
-        """Compute the gradient of one batch and apply Adam's update.
+        """Compute the gradient of one batch and apply the optimizer's update.
 
         Parameters
         ----------
@@ -234,7 +225,7 @@ class NumpyAdamMLP:
             np.multiply(w, self.alpha * inv, out=tmp)
             grad = self._grad[: self._n_weight_values]
             np.add(grad, tmp, out=grad)
-        self._adam()
+        self._update.apply(self._flat, self._grad, self._tmp)
         return data_loss * self.report_scale + penalty
 
     def _forward(self, X, buf):
@@ -286,42 +277,10 @@ class NumpyAdamMLP:
             loss = _total(buf.out, wn)
         return loss
 
-    def _adam(self):
-        """torch.optim.Adam's update, on the flat arrays."""
-        group = self.optimizer.param_groups[0]
-        lr, eps = group["lr"], group["eps"]
-        beta1, beta2 = group["betas"]
-        self.t += 1
-        g, m, v, tmp = self._grad, self._m, self._v, self._tmp
-        # exp_avg.lerp_(grad, 1 - beta1)
-        np.subtract(g, m, out=tmp)
-        np.multiply(tmp, 1.0 - beta1, out=tmp)
-        np.add(m, tmp, out=m)
-        # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        np.multiply(g, g, out=tmp)
-        np.multiply(tmp, 1.0 - beta2, out=tmp)
-        np.multiply(v, beta2, out=v)
-        np.add(v, tmp, out=v)
-        # param -= lr / bc1 * exp_avg / (sqrt(exp_avg_sq) / sqrt(bc2) + eps)
-        bias_correction1 = 1.0 - beta1**self.t
-        bias_correction2_sqrt = (1.0 - beta2**self.t) ** 0.5
-        np.sqrt(v, out=tmp)
-        np.multiply(tmp, 1.0 / bias_correction2_sqrt, out=tmp)
-        np.add(tmp, eps, out=tmp)
-        np.divide(m, tmp, out=tmp)
-        np.multiply(tmp, lr / bias_correction1, out=tmp)
-        np.subtract(self._flat, tmp, out=self._flat)
-
     def sync(self):
-        """Write the parameters and Adam's state back into the torch tensors."""
-        with torch.no_grad():
-            for tensors, flat in (
-                (self.params, self._flat), (self._exp_avgs, self._m), (self._exp_avg_sqs, self._v),
-            ):
-                for tensor, view in zip(tensors, _split(flat, tensors)):
-                    tensor.copy_(torch.from_numpy(view))
-            for step in self._steps:
-                step.fill_(float(self.t))
+        """Write the parameters and the optimizer's state back into the torch tensors."""
+        _write_back(self.params, self._flat)
+        self._update.sync()
 
 
 def _total(terms, wn):
@@ -339,8 +298,3 @@ def _split(flat, tensors):
         views.append(flat[offset : offset + size].reshape(t.shape))
         offset += size
     return views
-
-
-def torch_to_numpy_dtype(dtype: torch.dtype):
-    """numpy's dtype for a torch floating dtype."""
-    return np.float32 if dtype == torch.float32 else np.float64

@@ -1,4 +1,4 @@
-"""The numpy training step (tiny plain networks, default Adam) gives the torch step's model."""
+"""The numpy training step (small plain networks, Adam or SGD) gives the torch step's model."""
 
 import pickle
 
@@ -8,7 +8,7 @@ from sklearn.datasets import make_classification, make_multilabel_classification
 
 import sknn._estimator_base as base
 from sknn import TorchMLPClassifier, TorchMLPRegressor
-from sknn._numpy_mlp import NUMPY_MAX_WORK, NumpyAdamMLP
+from sknn._numpy_mlp import NUMPY_MAX_WORK, NumpyMLPStep
 
 rng = np.random.RandomState(0)
 X = rng.normal(size=(90, 5))
@@ -54,6 +54,14 @@ def _assert_same_model(a, b, rtol=1e-9, atol=1e-10):
                                        atol=atol)
 
 
+def _assert_same_sgd_state(a, b):
+    sa, sb = a._optimizer.state_dict()["state"], b._optimizer.state_dict()["state"]
+    assert sa.keys() == sb.keys()
+    for i in sb:
+        np.testing.assert_allclose(sa[i]["velocity"].numpy(), sb[i]["velocity"].numpy(),
+                                   rtol=1e-9, atol=1e-10)
+
+
 @pytest.mark.parametrize("target", list(TARGETS))
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
 def test_numpy_step_equals_torch_step(monkeypatch, target, activation):
@@ -62,6 +70,28 @@ def test_numpy_step_equals_torch_step(monkeypatch, target, activation):
                                        compute_dtype="float64")
     assert numpy_fit.n_iter_ == 15
     _assert_same_model(numpy_fit, torch_fit)
+
+
+SGD_SETTINGS = [
+    {"learning_rate": "constant"},
+    {"learning_rate": "invscaling", "learning_rate_init": 0.05},
+    {"learning_rate": "adaptive", "tol": 1e-2, "n_iter_no_change": 2},
+    {"nesterovs_momentum": False, "momentum": 0.5},
+    {"optimizer_kwargs": {"weight_decay": 1e-3}},
+]
+
+
+@pytest.mark.parametrize("target", ["multiclass", "squared_error"])
+@pytest.mark.parametrize("settings", SGD_SETTINGS, ids=lambda p: str(p))
+def test_numpy_sgd_step_equals_torch_sgd_step(monkeypatch, target, settings):
+    numpy_fit, torch_fit = _both_paths(monkeypatch, target, solver="sgd",
+                                       compute_dtype="float64", **settings)
+    _assert_same_sgd_state(numpy_fit, torch_fit)
+    np.testing.assert_allclose(numpy_fit.loss_curve_, torch_fit.loss_curve_, rtol=1e-9)
+    for u, v in zip(numpy_fit.coefs_ + numpy_fit.intercepts_,
+                    torch_fit.coefs_ + torch_fit.intercepts_):
+        np.testing.assert_allclose(u, v, rtol=1e-9, atol=1e-10)
+    assert numpy_fit._optimizer.param_groups[0]["lr"] == torch_fit._optimizer.param_groups[0]["lr"]
 
 
 @pytest.mark.parametrize("target", ["multiclass", "squared_error"])
@@ -120,9 +150,12 @@ def _array_step(est, y):
 
 def test_numpy_step_is_used_only_where_it_applies():
     y = TARGETS["multiclass"][1]
-    assert isinstance(_array_step(TorchMLPClassifier((8,), max_iter=2), y), NumpyAdamMLP)
+    for solver in ("adam", "sgd"):
+        est = TorchMLPClassifier((8,), max_iter=2, solver=solver)
+        assert isinstance(_array_step(est, y), NumpyMLPStep)
     not_eligible = [
-        {"solver": "sgd"},  # another optimizer
+        {"solver": "rmsprop"},  # another optimizer
+        {"solver": "sgd", "lr_scheduler": "cosine"},
         {"optimizer_kwargs": {"amsgrad": True}},  # torch.optim.Adam, not LeanAdam
         {"lr_scheduler": "step"},
         {"activation": "gelu"},  # no hand-derived gradient

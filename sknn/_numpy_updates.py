@@ -1,0 +1,146 @@
+"""Optimizer updates on flat numpy arrays, for :class:`sknn._numpy_mlp.NumpyMLPStep`.
+
+Each rule copies its optimizer's state into flat arrays laid out like the
+step's flat parameters, applies the optimizer's own update to them (reading
+the learning rate from ``param_groups`` at every step, so scikit-learn's
+'invscaling'/'adaptive' schedules keep working) and writes the state back in
+the optimizer's own format with :meth:`sync`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ._lean_adam import LeanAdam
+from ._sgd import SklearnSGD
+
+
+def _flat_copy(tensors):
+    return np.concatenate([t.detach().numpy().ravel() for t in tensors])
+
+
+def _write_back(tensors, flat):
+    """Copy consecutive pieces of ``flat`` into ``tensors`` (torch ops: versions bump)."""
+    offset = 0
+    with torch.no_grad():
+        for t in tensors:
+            size = t.numel()
+            t.copy_(torch.from_numpy(flat[offset : offset + size].reshape(t.shape)))
+            offset += size
+
+
+class NumpyAdam:
+    """``torch.optim.Adam``'s update (as :class:`~sknn._lean_adam.LeanAdam` runs it)."""
+
+    def __init__(self, optimizer: LeanAdam, params):
+        self.group = optimizer.param_groups[0]
+        optimizer._moments()  # creates the state on a first call
+        # In the step's flat order (weights first), not the optimizer's.
+        states = [optimizer.state[p] for p in params]
+        self._steps = [s["step"] for s in states]
+        self._exp_avgs = [s["exp_avg"] for s in states]
+        self._exp_avg_sqs = [s["exp_avg_sq"] for s in states]
+        self._m = _flat_copy(self._exp_avgs)
+        self._v = _flat_copy(self._exp_avg_sqs)
+        self.t = int(self._steps[0].item())
+
+    @staticmethod
+    def supports(optimizer, params) -> bool:
+        """A LeanAdam whose parameters all share one step count."""
+        return (
+            type(optimizer) is LeanAdam
+            and len({int(s.item()) for s in optimizer._moments()[1]}) == 1
+        )
+
+    def apply(self, flat, g, tmp):
+        """One update of ``flat`` from the gradient ``g`` (``tmp``: scratch)."""
+        group = self.group
+        lr, eps = group["lr"], group["eps"]
+        beta1, beta2 = group["betas"]
+        self.t += 1
+        m, v = self._m, self._v
+        # exp_avg.lerp_(grad, 1 - beta1)
+        np.subtract(g, m, out=tmp)
+        np.multiply(tmp, 1.0 - beta1, out=tmp)
+        np.add(m, tmp, out=m)
+        # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        np.multiply(g, g, out=tmp)
+        np.multiply(tmp, 1.0 - beta2, out=tmp)
+        np.multiply(v, beta2, out=v)
+        np.add(v, tmp, out=v)
+        # param -= lr / bc1 * exp_avg / (sqrt(exp_avg_sq) / sqrt(bc2) + eps)
+        bias_correction1 = 1.0 - beta1**self.t
+        bias_correction2_sqrt = (1.0 - beta2**self.t) ** 0.5
+        np.sqrt(v, out=tmp)
+        np.multiply(tmp, 1.0 / bias_correction2_sqrt, out=tmp)
+        np.add(tmp, eps, out=tmp)
+        np.divide(m, tmp, out=tmp)
+        np.multiply(tmp, lr / bias_correction1, out=tmp)
+        np.subtract(flat, tmp, out=flat)
+
+    def sync(self):
+        """Write the moments and step count back into the optimizer's state."""
+        _write_back(self._exp_avgs, self._m)
+        _write_back(self._exp_avg_sqs, self._v)
+        for step in self._steps:
+            step.fill_(float(self.t))
+
+
+class NumpySGD:
+    """scikit-learn's SGD with momentum (:class:`~sknn._sgd.SklearnSGD`)."""
+
+    def __init__(self, optimizer: SklearnSGD, params):
+        self.group = optimizer.param_groups[0]
+        self._state = optimizer.state
+        self._params = list(params)
+        self._velocity = np.concatenate([
+            optimizer.state[p]["velocity"].detach().numpy().ravel()
+            if "velocity" in optimizer.state.get(p, {})
+            else np.zeros(p.numel(), dtype=p.detach().numpy().dtype)
+            for p in self._params
+        ])
+
+    @staticmethod
+    def supports(optimizer, params) -> bool:
+        """A SklearnSGD with one parameter group."""
+        return type(optimizer) is SklearnSGD and len(optimizer.param_groups) == 1
+
+    def apply(self, flat, g, tmp):
+        """One update of ``flat`` from the gradient ``g`` (``tmp``: scratch)."""
+        group = self.group
+        lr, momentum = group["lr"], group["momentum"]
+        if group["weight_decay"]:
+            np.multiply(flat, group["weight_decay"], out=tmp)
+            np.add(g, tmp, out=g)
+        v = self._velocity
+        # v = momentum * v - lr * g
+        np.multiply(v, momentum, out=v)
+        np.multiply(g, lr, out=tmp)
+        np.subtract(v, tmp, out=v)
+        if group["nesterov"]:
+            # p += momentum * v - lr * g
+            np.multiply(v, momentum, out=g)
+            np.subtract(g, tmp, out=g)
+            np.add(flat, g, out=flat)
+        else:
+            np.add(flat, v, out=flat)
+
+    def sync(self):
+        """Write the velocities back into the optimizer's state."""
+        for p in self._params:
+            state = self._state[p]
+            if "velocity" not in state:
+                state["velocity"] = torch.zeros_like(p)
+        _write_back([self._state[p]["velocity"] for p in self._params], self._velocity)
+
+
+UPDATES = (NumpyAdam, NumpySGD)
+
+
+def numpy_update(optimizer, params):
+    """The numpy update rule for ``optimizer``, or None where there is none."""
+    for rule in UPDATES:
+        if rule.supports(optimizer, params):
+            return rule(optimizer, params)
+    return None
