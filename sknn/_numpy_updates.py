@@ -15,6 +15,9 @@ import torch
 from ._lean_adam import LeanAdam
 from ._sgd import SklearnSGD
 
+#: Parameters from which Adam runs as torch's fused kernel on the flat arrays.
+FUSED_MIN_SIZE = 1024
+
 
 def _flat_copy(tensors):
     return np.concatenate([t.detach().numpy().ravel() for t in tensors])
@@ -31,7 +34,15 @@ def _write_back(tensors, flat):
 
 
 class NumpyAdam:
-    """``torch.optim.Adam``'s update (as :class:`~sknn._lean_adam.LeanAdam` runs it)."""
+    """``torch.optim.Adam``'s update (as :class:`~sknn._lean_adam.LeanAdam` runs it).
+
+    From :data:`FUSED_MIN_SIZE` parameters up the update is torch's fused Adam
+    kernel, called once on 1-D tensors that view the flat numpy arrays (no
+    copies): one pass over memory instead of ~13 numpy ufuncs, 2-3x faster
+    from 7 000 parameters up. Below that the ufuncs are cheaper than the
+    kernel's dispatch (``python benchmarks/bench_step.py --threads 1``: iris
+    step 48 us with ufuncs, 51 us with the kernel; medium 637 vs 601 us).
+    """
 
     def __init__(self, optimizer: LeanAdam, params):
         self.group = optimizer.param_groups[0]
@@ -43,7 +54,10 @@ class NumpyAdam:
         self._exp_avg_sqs = [s["exp_avg_sq"] for s in states]
         self._m = _flat_copy(self._exp_avgs)
         self._v = _flat_copy(self._exp_avg_sqs)
-        self.t = int(self._steps[0].item())
+        self._step = self._steps[0].detach().clone()
+        self.t = int(self._step.item())
+        self._fused = self._m.size >= FUSED_MIN_SIZE
+        self._tensors = None
 
     @staticmethod
     def supports(optimizer, params) -> bool:
@@ -59,6 +73,19 @@ class NumpyAdam:
         lr, eps = group["lr"], group["eps"]
         beta1, beta2 = group["betas"]
         self.t += 1
+        if self._fused:
+            if self._tensors is None:
+                # Built once: the kernel call is then the only dispatch besides
+                # the step count (plain tensors, no autograd).
+                self._tensors = ([torch.from_numpy(flat)], [torch.from_numpy(g)],
+                                 [torch.from_numpy(self._m)], [torch.from_numpy(self._v)],
+                                 [self._step])
+            params, grads, exp_avgs, exp_avg_sqs, steps = self._tensors
+            self._step.add_(1)
+            torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False,
+                               lr=lr, beta1=beta1, beta2=beta2, weight_decay=0.0, eps=eps,
+                               maximize=False)
+            return
         m, v = self._m, self._v
         # exp_avg.lerp_(grad, 1 - beta1)
         np.subtract(g, m, out=tmp)

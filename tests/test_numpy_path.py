@@ -9,6 +9,7 @@ from sklearn.datasets import make_classification, make_multilabel_classification
 import sknn._estimator_base as base
 from sknn import TorchMLPClassifier, TorchMLPRegressor
 from sknn._numpy_mlp import NUMPY_MAX_WORK, NumpyMLPStep
+from sknn._numpy_updates import FUSED_MIN_SIZE
 
 rng = np.random.RandomState(0)
 X = rng.normal(size=(90, 5))
@@ -70,6 +71,19 @@ def test_numpy_step_equals_torch_step(monkeypatch, target, activation):
                                        compute_dtype="float64")
     assert numpy_fit.n_iter_ == 15
     _assert_same_model(numpy_fit, torch_fit)
+
+
+def test_numpy_step_with_the_fused_adam_kernel_equals_torch_step(monkeypatch):
+    # (64, 32) has more than FUSED_MIN_SIZE parameters: Adam runs as torch's
+    # fused kernel on the flat arrays; then training resumes with partial_fit.
+    def fit_then_resume(est, y):
+        est.fit(X, y)
+        return est.partial_fit(X, y)
+
+    a, b = _both_paths(monkeypatch, "multiclass", fit=fit_then_resume,
+                       hidden_layer_sizes=(64, 32), compute_dtype="float64")
+    assert a._n_weights() > FUSED_MIN_SIZE
+    _assert_same_model(a, b)
 
 
 SGD_SETTINGS = [
