@@ -3,7 +3,9 @@
 Knows torch, not scikit-learn. Speed rules kept here: the data is moved to the
 device once per fit; a batch is a slice of a permutation (no Dataset or
 DataLoader); losses are accumulated on the device and read back once per
-epoch, together with the validation results, in a single host sync.
+epoch, together with the validation results, in a single host sync. Small
+plain networks on the CPU step through numpy views of the same tensors
+(``array_step``, :mod:`sknn._numpy_mlp`) with the same loop around them.
 """
 
 from __future__ import annotations
