@@ -16,7 +16,11 @@ Usage::
    (``/proc/self/clear_refs``), records its RSS, fits, and reports its
    ``VmHWM`` (peak RSS) from ``/proc`` (``ru_maxrss`` where /proc is
    unavailable; then the data-generation peak is included), so what the fit
-   itself adds is reported separately.
+   itself adds is reported separately. Both subprocesses import torch,
+   scikit-learn and sknn (the harness does), so the peaks compare the fits;
+   the RSS of a fresh interpreter after ``import sknn`` (torch included) and
+   after ``import sklearn.neural_network`` is printed too, the fixed cost a
+   process pays for choosing sknn.
 """
 
 from __future__ import annotations
@@ -115,6 +119,22 @@ def rss_child(lib):
     print(json.dumps({"lib": lib, "before_fit_mib": before, "peak_mib": after, "reset": reset}))
 
 
+IMPORTS = {"sknn": "import sknn", "sklearn": "import sklearn.neural_network"}
+
+
+def import_rss_mib(lib):
+    """RSS of a fresh interpreter after importing only ``lib``'s estimator module."""
+    code = (
+        f"{IMPORTS[lib]}\n"
+        "for line in open('/proc/self/status'):\n"
+        "    if line.startswith('VmRSS:'): print(int(line.split()[1]) / 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], check=True,
+                         capture_output=True, text=True)
+    text = out.stdout.strip()
+    return float(text) if text else None
+
+
 def measure_rss(lib):
     out = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--rss-child", lib],
@@ -181,6 +201,13 @@ def main(argv=None):
             ratio = payload["rss"]["sknn"]["peak_mib"] / payload["rss"]["sklearn"]["peak_mib"]
             payload["rss_ratio"] = ratio
             print(f"sknn / MLPClassifier peak RSS: {ratio:.2f}x")
+        # Both fits above ran in processes that had imported torch, scikit-learn
+        # and sknn (the harness does), so the fixed cost of torch is not in them.
+        imports = {lib: import_rss_mib(lib) for lib in libs}
+        payload["import_rss_mib"] = imports
+        if all(v is not None for v in imports.values()):
+            print("RSS right after import in a fresh interpreter: "
+                  + ", ".join(f"{IMPORTS[lib]!r} {mib:.0f} MiB" for lib, mib in imports.items()))
 
     if args.json:
         with open(args.json, "w") as fh:
