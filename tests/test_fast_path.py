@@ -2,21 +2,12 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification, make_multilabel_classification
+from _targets import TARGETS, X
 
 import sknn._estimator_base as base
 from sknn import TorchMLPClassifier, TorchMLPRegressor
 
-rng = np.random.RandomState(0)
-X = rng.normal(size=(90, 5))
-TARGETS = {
-    "binary": (TorchMLPClassifier, (X[:, 0] > 0).astype(int)),
-    "multiclass": (TorchMLPClassifier, make_classification(90, 5, n_informative=3, n_classes=3,
-                                                           random_state=0)[1]),
-    "multilabel": (TorchMLPClassifier, make_multilabel_classification(90, 5, random_state=0)[1]),
-    "squared_error": (TorchMLPRegressor, X[:, :2] @ [[1.0, 2.0], [0.5, -1.0]]),
-    "poisson": (TorchMLPRegressor, np.exp(X[:, 0] / 2)),
-}
+rng = np.random.RandomState(1)
 
 
 def _fit(monkeypatch, fast, Estimator, y, **params):

@@ -4,24 +4,15 @@ import pickle
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification, make_multilabel_classification
+from _targets import TARGETS, X
 
 import sknn._estimator_base as base
-from sknn import TorchMLPClassifier, TorchMLPRegressor
+from sknn import TorchMLPClassifier
 from sknn._numpy_mlp import NUMPY_MAX_WORK, NumpyMLPStep
 from sknn._numpy_updates import FUSED_MIN_SIZE
 
-rng = np.random.RandomState(0)
-X = rng.normal(size=(90, 5))
+rng = np.random.RandomState(1)
 SW = rng.uniform(0.5, 2.0, size=90)
-TARGETS = {
-    "binary": (TorchMLPClassifier, (X[:, 0] > 0).astype(int)),
-    "multiclass": (TorchMLPClassifier, make_classification(90, 5, n_informative=3, n_classes=3,
-                                                           random_state=0)[1]),
-    "multilabel": (TorchMLPClassifier, make_multilabel_classification(90, 5, random_state=0)[1]),
-    "squared_error": (TorchMLPRegressor, X[:, :2] @ [[1.0, 2.0], [0.5, -1.0]]),
-    "poisson": (TorchMLPRegressor, np.exp(X[:, 0] / 2)),
-}
 
 
 def _make(target, **params):
