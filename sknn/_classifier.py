@@ -17,9 +17,9 @@ from ._estimator_base import BaseTorchMLP
 from ._losses import accuracy
 
 # predict() decides from float32 scores for more rows than this (below, the
-# float64 numpy forward pass is the faster one); rows whose two best scores
-# (or whose score and 0) are closer than _TIE_TOLERANCE x (1 + max |score|)
-# are decided in float64, so labels never depend on float32 round-off.
+# float64 pass costs no more); rows whose two best scores (or whose score and
+# 0) are closer than _TIE_TOLERANCE x (1 + max |score|) are decided in
+# float64, so labels never depend on float32 round-off.
 _FLOAT32_LABELS_MIN_ROWS = 64
 _TIE_TOLERANCE = 1e-3
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import scipy.sparse as sp
@@ -115,15 +115,16 @@ def _blas_threads():
 
 
 @contextmanager
-def thread_budget(work: float):
-    """Run small problems on one thread, torch's and BLAS's; restore the settings afterwards.
-
-    BLAS counts because small steps may run in numpy (:mod:`sknn._numpy_mlp`).
+def thread_budget(work: float, blas: bool = False):
+    """Run small problems on one thread; restore the setting afterwards.
 
     Parameters
     ----------
     work : float
         Multiply-adds of one forward pass of one batch.
+    blas : bool, default=False
+        Limit numpy's BLAS too, for work that runs in numpy
+        (:mod:`sknn._numpy_mlp`); torch's own threads are limited always.
     """
     current = torch.get_num_threads()
     if work >= PARALLEL_WORK:
@@ -132,7 +133,7 @@ def thread_budget(work: float):
     if current != 1:
         torch.set_num_threads(1)
     try:
-        with _blas_threads().limit(limits=1, user_api="blas"):
+        with _blas_threads().limit(limits=1, user_api="blas") if blas else nullcontext():
             yield
     finally:
         if current != 1:

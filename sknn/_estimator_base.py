@@ -395,7 +395,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         # A diverging fit is reported once, as non-finite weights (below), on
         # either path; numpy would also warn at every overflowing operation.
         quiet = np.errstate(all="ignore") if array_step is not None else nullcontext()
-        with thread_budget(work), quiet:
+        with thread_budget(work, blas=array_step is not None), quiet:
             outcome = train_stochastic(
                 module=self.module_,
                 step=self._training_step(loss_fn, weights),

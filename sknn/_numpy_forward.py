@@ -1,11 +1,11 @@
-"""Prediction of small batches with numpy, as scikit-learn does it.
+"""The forward pass of a plain network with numpy, as scikit-learn computes it.
 
-For a handful of rows, a torch forward pass costs more in dispatch than the
-arithmetic (tens of microseconds per operation); scikit-learn's numpy forward
-does not. Plain networks (linear layers and one of scikit-learn's four
-activations; dropout is inactive at predict time) are evaluated here when the
-batch is small and the model lives on the CPU. tests/test_fast_path.py checks
-that both paths agree.
+Used at predict time for plain networks (linear layers and one of
+scikit-learn's activations; dropout is inactive at predict time) that live on
+the CPU: for a handful of rows a torch forward pass costs more in dispatch
+than the arithmetic, and for many rows numpy's BLAS is as fast as torch's
+(``sknn._fitted_state`` feeds it cache-sized chunks). tests/test_fast_path.py
+checks that numpy and torch predictions agree.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 from sklearn.utils.extmath import safe_sparse_dot
-
-# Rows up to which numpy beats torch's per-operation overhead.
-MAX_ROWS = 64
 
 
 def _softmax(x):

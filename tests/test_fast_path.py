@@ -58,16 +58,26 @@ def test_fast_path_is_used_for_plain_networks_only():
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity", "gelu"])
 @pytest.mark.parametrize("target", list(TARGETS))
-def test_small_batch_numpy_predict_equals_torch_predict(target, activation):
+def test_numpy_predict_equals_torch_predict(monkeypatch, target, activation):
+    import sknn._fitted_state as fitted_state
+
     Estimator, y = TARGETS[target]
     params = {"loss": "poisson"} if target == "poisson" else {}
     est = Estimator(hidden_layer_sizes=(6,), activation=activation, max_iter=5,
                     random_state=0, **params).fit(X, y)
-    method = est.predict_proba if hasattr(est, "predict_proba") else est.predict
-    full = method(X)  # 90 rows: torch
-    for Xs in (X[:3], X[:3].astype(np.float32)):
-        np.testing.assert_allclose(method(Xs), full[:3], rtol=1e-6 if Xs.dtype == np.float32
-                                   else 1e-12)
+    methods = [est.predict_proba, est.predict] if hasattr(est, "predict_proba") else [est.predict]
+    Xs = [X, X[:3], X[:3].astype(np.float32), np.repeat(X, 50, axis=0)]  # 4500 rows: chunks
+    numpy_out = [[m(x) for x in Xs] for m in methods]
+    monkeypatch.setattr(fitted_state, "_NUMPY_PREDICT", False)
+    for m, outs in zip(methods, numpy_out):
+        for x, out in zip(Xs, outs):
+            rtol = 1e-6 if x.dtype == np.float32 else 1e-12
+            expected = m(x)
+            assert out.dtype == expected.dtype
+            if out.dtype.kind == "f":
+                np.testing.assert_allclose(out, expected, rtol=rtol, atol=1e-12)
+            else:
+                np.testing.assert_array_equal(out, expected)
 
 
 def test_predict_sees_weights_changed_in_the_module():
