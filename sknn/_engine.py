@@ -164,8 +164,9 @@ def train_stochastic(
     ----------
     module : torch.nn.Module
         Trained in place.
-    step : callable
-        ``step(X, Y, sw, sw_sum) -> reported loss``; computes gradients.
+    step : callable or None
+        ``step(X, Y, sw, sw_sum) -> reported loss``; computes gradients
+        (None with ``array_step``).
     optimizer : torch.optim.Optimizer
     schedule : sknn._schedulers.Schedule
     train : TensorData
@@ -217,7 +218,8 @@ def train_stochastic(
     # Adam's Optimizer.step() spends more time in Python bookkeeping than in
     # arithmetic on small networks; step the same state with one fused kernel.
     optimizer_step = (
-        FastAdamStep(optimizer).step if FastAdamStep.supports(optimizer) else optimizer.step
+        FastAdamStep(optimizer).step
+        if array_step is None and FastAdamStep.supports(optimizer) else optimizer.step
     )
     module.train()
     try:

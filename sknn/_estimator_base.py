@@ -398,7 +398,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         with thread_budget(work, blas=array_step is not None), quiet:
             outcome = train_stochastic(
                 module=self.module_,
-                step=self._training_step(loss_fn, weights),
+                step=self._training_step(loss_fn, weights) if array_step is None else None,
                 array_step=array_step,
                 optimizer=optimizer, schedule=schedule, train=train,
                 batch_size=batch_size, min_batch=min_batch, max_iter=self.max_iter,
