@@ -27,7 +27,7 @@ import torch
 from scipy.special import expit, xlogy
 
 from ._device import PARALLEL_WORK
-from ._numpy_updates import UPDATES, _write_back, numpy_update
+from ._numpy_updates import UPDATES, numpy_update, write_back
 
 __all__ = ["NUMPY_MAX_WORK", "NumpyMLPStep"]
 
@@ -279,7 +279,7 @@ class NumpyMLPStep:
 
     def sync(self):
         """Write the parameters and the optimizer's state back into the torch tensors."""
-        _write_back(self.params, self._flat)
+        write_back(self.params, self._flat)
         self._update.sync()
 
 

@@ -23,7 +23,7 @@ def _flat_copy(tensors):
     return np.concatenate([t.detach().numpy().ravel() for t in tensors])
 
 
-def _write_back(tensors, flat):
+def write_back(tensors, flat):
     """Copy consecutive pieces of ``flat`` into ``tensors`` (torch ops: versions bump)."""
     offset = 0
     with torch.no_grad():
@@ -108,8 +108,8 @@ class NumpyAdam:
 
     def sync(self):
         """Write the moments and step count back into the optimizer's state."""
-        _write_back(self._exp_avgs, self._m)
-        _write_back(self._exp_avg_sqs, self._v)
+        write_back(self._exp_avgs, self._m)
+        write_back(self._exp_avg_sqs, self._v)
         for step in self._steps:
             step.fill_(float(self.t))
 
@@ -159,7 +159,7 @@ class NumpySGD:
             state = self._state[p]
             if "velocity" not in state:
                 state["velocity"] = torch.zeros_like(p)
-        _write_back([self._state[p]["velocity"] for p in self._params], self._velocity)
+        write_back([self._state[p]["velocity"] for p in self._params], self._velocity)
 
 
 UPDATES = (NumpyAdam, NumpySGD)
