@@ -1,11 +1,11 @@
 """Where do two intra-op threads start to pay? (sknn's thread budget.)
 
-sknn trains on one torch thread when a step's forward pass has fewer than
-``sknn._device.PARALLEL_WORK`` multiply-adds, and leaves torch's setting alone
-above that. This script times the benchmark cases with the budget forced to
-one thread and forced to torch's default, alternating, and prints the ratio
-next to each case's work per step, so the threshold can be checked on the
-machine at hand.
+sknn trains on one thread (torch's, and numpy's BLAS where the step runs in
+numpy) when a step's forward pass has fewer than ``sknn._device.PARALLEL_WORK``
+multiply-adds, and leaves the settings alone above that. This script times
+the benchmark cases with the budget forced to one thread and forced to the
+libraries' defaults, alternating, and prints the ratio next to each case's
+work per step, so the threshold can be checked on the machine at hand.
 
     python benchmarks/bench_threads.py [--cases tiny,small,medium,large] [--repeats 3] [--quick]
 """
