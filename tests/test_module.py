@@ -155,3 +155,38 @@ def test_module_is_a_skorch_module(iris32):
     # The module holds raw scores; skorch's classifier applies the softmax.
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
     assert_array_equal(net.predict(X), proba.argmax(axis=1))
+
+
+@pytest.mark.parametrize("options", [{}, {"dropout": 0.3, "normalization": "batch"},
+                                     {"activation": "rrelu", "normalization": "layer"}])
+def test_deepcopy_gives_an_independent_equal_module_and_keeps_optimizer_links(options):
+    import copy
+
+    from sknn._lean_adam import LeanAdam
+
+    module = MLPModule(5, (8, 6), 3, random_state=0, **options)
+    calls = []
+    module.register_forward_hook(lambda *args: calls.append(1))
+    optimizer = LeanAdam(module.parameters(), lr=0.01)
+    X = torch.randn(16, 5)
+    module(X).sum().backward()
+    optimizer.step()
+    new_module, new_optimizer = copy.deepcopy((module, optimizer))
+    assert type(new_module) is MLPModule and str(new_module) == str(module)
+    for (name, a), (name_b, b) in zip(module.state_dict().items(),
+                                      new_module.state_dict().items()):
+        assert name == name_b and torch.equal(a, b) and a.data_ptr() != b.data_ptr()
+    module.eval(), new_module.eval()
+    assert torch.equal(module(X), new_module(X))
+    assert len(calls) == 3  # hooks are carried over, as deepcopy does
+    # The copied optimizer steps the copied parameters, from copied state.
+    new_params = list(new_module.parameters())
+    assert new_optimizer.param_groups[0]["params"] == new_params
+    assert set(map(id, new_optimizer.state)) == set(map(id, new_params))
+    before = [p.detach().clone() for p in module.parameters()]
+    new_module.train()
+    new_module(X).sum().backward()
+    new_optimizer.step()
+    assert all(torch.equal(a, b) for a, b in zip(before, module.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(before, new_module.parameters()))
+    assert float(optimizer.state[next(module.parameters())]["step"]) == 1.0
