@@ -61,12 +61,13 @@ class FittedNetworkMixin:
         layers = self._numpy_layers(single) if _NUMPY_PREDICT else None
         if layers is not None:
             activation = self._module_options["activation"]
-            dtype = np.float32 if single else np.float64
-            return _in_chunks(
+            dtype = layers[0][0].dtype  # float64 weights (compute_dtype) stay float64
+            out = _in_chunks(
                 lambda part: numpy_forward(part.astype(dtype, copy=False), layers, activation,
                                            output),
                 X, _CPU_PREDICT_CHUNK,
             )
+            return out.astype(np.float32, copy=False) if single else out
         dtype = torch.float32 if single else torch.float64
         device = self.module_.layers[0].weight.device
         step = min(_CPU_PREDICT_CHUNK if device.type == "cpu" else _PREDICT_CHUNK, X.shape[0])
@@ -82,9 +83,11 @@ class FittedNetworkMixin:
         """``(coef, intercept)`` arrays for :func:`numpy_forward`, or None.
 
         None unless the fitted network is plain (linear layers and one of
-        scikit-learn's activations) and on the CPU. float32 arrays are views of
-        the module's weights; float64 copies are made once per fit and used
-        only while the weights' version counters show no change since. The
+        scikit-learn's activations) and on the CPU. float32 weights give
+        float32 views when ``single``; otherwise float64 copies, made once per
+        fit (predict must not change the estimator's ``__dict__``) and used
+        while the weights' version counters show no change; after an in-place
+        change of the module by hand, each call makes its own copy. The
         options the module was built with count, not the current parameters.
         """
         options = self._module_options
@@ -93,28 +96,28 @@ class FittedNetworkMixin:
             return None
         if options["normalization"] is not None:
             return None
-        if single:
-            params = [p for layer in self._layers() for p in (layer.weight, layer.bias)]
-            if params[0].dtype != torch.float32 or params[0].device.type != "cpu":
-                return None
+        params = self._layer_params()
+        if params[0].device.type != "cpu":
+            return None
+        if single and params[0].dtype == torch.float32:
             arrays = [p.detach().numpy() for p in params]
             return [(w.T, b) for w, b in zip(arrays[::2], arrays[1::2])]
         cache = self.__dict__.get("_float64_layers")
-        if cache is None:
-            return None
-        module, params, versions, layers = cache
-        if module is not self.module_ or versions != [p._version for p in params]:
-            return None
-        return layers
+        if (cache is not None and cache[0] is self.module_
+                and cache[1] == [p._version for p in params]):
+            return cache[2]
+        return _float64_layers(params)
+
+    def _layer_params(self):
+        return [p for layer in self._layers() for p in (layer.weight, layer.bias)]
 
     def _cache_float64_layers(self):
-        params = [p for layer in self._layers() for p in (layer.weight, layer.bias)]
+        params = self._layer_params()
         if params[0].device.type != "cpu":
             self.__dict__.pop("_float64_layers", None)
             return
-        arrays = [p.detach().numpy().astype(np.float64) for p in params]
-        layers = [(np.ascontiguousarray(w.T), b) for w, b in zip(arrays[::2], arrays[1::2])]
-        self._float64_layers = (self.module_, params, [p._version for p in params], layers)
+        versions = [p._version for p in params]
+        self._float64_layers = (self.module_, versions, _float64_layers(params))
 
     # ------------------------------------------------------------------
     # scikit-learn's attributes, read from and written to the module
@@ -201,6 +204,12 @@ class FittedNetworkMixin:
         super().__setstate__(state)
         if "module_" in state:
             self._cache_float64_layers()
+
+
+def _float64_layers(params):
+    """float64 ``(coef, intercept)`` pairs, coef in scikit-learn's layout."""
+    arrays = [p.detach().numpy().astype(np.float64) for p in params]
+    return [(np.ascontiguousarray(w.T), b) for w, b in zip(arrays[::2], arrays[1::2])]
 
 
 def _in_chunks(fn, X, step):

@@ -20,12 +20,23 @@ def _labels_from_proba(est, X):
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
 @pytest.mark.parametrize("classes", [3, 2])
-def test_predict_equals_argmax_of_predict_proba(activation, classes):
+@pytest.mark.parametrize("compute_dtype", ["float32", "float64"])
+def test_predict_equals_argmax_of_predict_proba(activation, classes, compute_dtype):
     y = np.array(["a", "b", "c"])[rng.randint(0, classes, len(X))]
-    est = TorchMLPClassifier((32, 16), activation=activation, max_iter=5, random_state=0)
+    est = TorchMLPClassifier((32, 16), activation=activation, max_iter=5, random_state=0,
+                             compute_dtype=compute_dtype)
     est.fit(X, y)
     for data in (X, X * 30, X.astype(np.float32), sp.csr_matrix(X)):
         np.testing.assert_array_equal(est.predict(data), _labels_from_proba(est, data))
+    assert est.predict_proba(X.astype(np.float32)).dtype == np.float64  # scikit-learn's rule
+
+
+def test_predictions_follow_weights_changed_in_place_by_hand():
+    y = rng.randint(0, 3, len(X))
+    est = TorchMLPClassifier((8,), max_iter=3, random_state=0).fit(X, y)
+    with torch.no_grad():
+        est.module_.linear_layers()[-1].bias.add_(torch.tensor([0.0, 0.0, 50.0]))
+    assert (est.predict(X) == 2).all() and (est.predict_proba(X[:5]).argmax(1) == 2).all()
 
 
 def test_multilabel_predict_thresholds_probabilities_at_half():
