@@ -86,8 +86,8 @@ class FittedNetworkMixin:
         scikit-learn's activations) and on the CPU. float32 weights give
         float32 views when ``single``; otherwise float64 copies, made once per
         fit (predict must not change the estimator's ``__dict__``) and used
-        while the weights' version counters show no change; after an in-place
-        change of the module by hand, each call makes its own copy. The
+        while the weights are unchanged (:func:`_stamp`); after a change of
+        the module by hand, each call makes its own copy. The
         options the module was built with count, not the current parameters.
         """
         options = self._module_options
@@ -103,8 +103,7 @@ class FittedNetworkMixin:
             arrays = [p.detach().numpy() for p in params]
             return [(w.T, b) for w, b in zip(arrays[::2], arrays[1::2])]
         cache = self.__dict__.get("_float64_layers")
-        if (cache is not None and cache[0] is self.module_
-                and cache[1] == [p._version for p in params]):
+        if cache is not None and cache[0] is self.module_ and cache[1] == _stamp(params):
             return cache[2]
         return _float64_layers(params)
 
@@ -116,8 +115,7 @@ class FittedNetworkMixin:
         if params[0].device.type != "cpu":
             self.__dict__.pop("_float64_layers", None)
             return
-        versions = [p._version for p in params]
-        self._float64_layers = (self.module_, versions, _float64_layers(params))
+        self._float64_layers = (self.module_, _stamp(params), _float64_layers(params))
 
     # ------------------------------------------------------------------
     # scikit-learn's attributes, read from and written to the module
@@ -204,6 +202,12 @@ class FittedNetworkMixin:
         super().__setstate__(state)
         if "module_" in state:
             self._cache_float64_layers()
+
+
+def _stamp(params):
+    """What identifies the weights' current values: in-place updates bump the
+    version counters, replacing a parameter's data changes its address."""
+    return [(p._version, p.data_ptr()) for p in params]
 
 
 def _float64_layers(params):

@@ -81,3 +81,11 @@ def test_predict_is_the_same_in_chunks_and_in_any_row_order():
     np.testing.assert_array_equal(est.predict(X[perm]), full[perm])
     np.testing.assert_array_equal(np.concatenate([est.predict(X[i:i + 700])
                                                   for i in range(0, len(X), 700)]), full)
+
+
+def test_predictions_follow_parameters_replaced_by_hand():
+    y = rng.randint(0, 3, len(X))
+    est = TorchMLPClassifier((8,), max_iter=3, random_state=0).fit(X, y)
+    out = est.module_.linear_layers()[-1]
+    out.bias.data = torch.tensor([0.0, 0.0, 50.0])  # new storage, same version counter
+    assert (est.predict_proba(X[:5]).argmax(1) == 2).all() and (est.predict(X) == 2).all()
