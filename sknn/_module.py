@@ -86,7 +86,7 @@ def _copy_module(module: nn.Module, memo: dict) -> nn.Module:
             )
         elif key == "_modules":
             attrs[key] = type(value)(
-                (name, None if m is None else memo.get(id(m)) or _copy_module(m, memo))
+                (name, None if m is None else _copy_submodule(m, memo))
                 for name, m in value.items()
             )
         elif isinstance(value, _IMMUTABLE):
@@ -98,6 +98,12 @@ def _copy_module(module: nn.Module, memo: dict) -> nn.Module:
             attrs[key] = copy.deepcopy(value, memo)
     new.__dict__.update(attrs)
     return new
+
+
+def _copy_submodule(module: nn.Module, memo: dict) -> nn.Module:
+    """A submodule's copy: the one already made in this deepcopy, if any."""
+    done = memo.get(id(module))
+    return done if done is not None else _copy_module(module, memo)
 
 
 def _uninitialized_linear(fan_in: int, fan_out: int, dtype, device) -> nn.Linear:
