@@ -101,9 +101,14 @@ def _copy_module(module: nn.Module, memo: dict) -> nn.Module:
 
 
 def _copy_submodule(module: nn.Module, memo: dict) -> nn.Module:
-    """A submodule's copy: the one already made in this deepcopy, if any."""
+    """A submodule's copy: the one already made in this deepcopy, if any, and
+    the module's own ``__deepcopy__`` where its class defines one."""
     done = memo.get(id(module))
-    return done if done is not None else _copy_module(module, memo)
+    if done is not None:
+        return done
+    if getattr(type(module), "__deepcopy__", None) is not None:
+        return copy.deepcopy(module, memo)
+    return _copy_module(module, memo)
 
 
 def _uninitialized_linear(fan_in: int, fan_out: int, dtype, device) -> nn.Linear:
