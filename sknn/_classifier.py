@@ -19,7 +19,8 @@ from ._losses import accuracy
 # predict() decides from float32 scores for more rows than this (below, the
 # float64 pass costs no more); rows whose two best scores (or whose score and
 # 0) are closer than _TIE_TOLERANCE x (1 + max |score|) are decided in
-# float64, so labels never depend on float32 round-off.
+# float64, so labels do not depend on float32 round-off (short of a
+# thousandfold magnification of it inside the network).
 _FLOAT32_LABELS_MIN_ROWS = 64
 _TIE_TOLERANCE = 1e-3
 

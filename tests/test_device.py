@@ -1,0 +1,60 @@
+"""Thread budget and the training copy of X (sknn._device), through the estimators."""
+
+import numpy as np
+import pytest
+import torch
+from threadpoolctl import threadpool_info
+
+import sknn._device as device
+import sknn._estimator_base as base
+from sknn import TorchMLPClassifier
+
+rng = np.random.RandomState(0)
+X = rng.normal(size=(300, 6))
+y = rng.randint(0, 3, 300)
+
+
+def _blas_threads():
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_thread_budget_holds_small_work_to_one_thread_and_restores():
+    torch_before, blas_before = torch.get_num_threads(), _blas_threads()
+    with device.thread_budget(1_000, blas=True):
+        assert torch.get_num_threads() == 1
+        assert all(n == 1 for n in _blas_threads())
+    assert torch.get_num_threads() == torch_before and _blas_threads() == blas_before
+    with device.thread_budget(1_000):  # torch only
+        assert torch.get_num_threads() == 1 and _blas_threads() == blas_before
+    with device.thread_budget(device.PARALLEL_WORK, blas=True):  # big work: untouched
+        assert torch.get_num_threads() == torch_before and _blas_threads() == blas_before
+
+
+@pytest.mark.parametrize("numpy_path", [True, False])
+def test_large_inputs_cast_per_batch_train_the_same_model(monkeypatch, numpy_path):
+    # Below LAZY_CAST_BYTES X is copied to float32 once; above, batches of the
+    # caller's float64 array are cast as they are taken. Same model either way.
+    monkeypatch.setattr(base, "_NUMPY_PATH", numpy_path)
+    X_user = X.copy()
+    models = []
+    for threshold in (1 << 40, 0):
+        monkeypatch.setattr(device, "LAZY_CAST_BYTES", threshold)
+        est = TorchMLPClassifier((16,), max_iter=5, batch_size=32, random_state=0)
+        models.append(est.fit(X_user, y))
+    np.testing.assert_array_equal(X_user, X)  # the caller's data is left as it was
+    np.testing.assert_allclose(models[0].loss_curve_, models[1].loss_curve_, rtol=1e-6)
+    for a, b in zip(models[0].coefs_, models[1].coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_lazy_cast_only_views_c_ordered_float64_cpu_arrays(monkeypatch):
+    monkeypatch.setattr(device, "LAZY_CAST_BYTES", 0)
+    cpu = torch.device("cpu")
+    tensor, cast = device.training_inputs(X, torch.float32, cpu)
+    assert cast == torch.float32 and tensor.dtype == torch.float64
+    assert tensor.data_ptr() == X.__array_interface__["data"][0]  # a view, no copy
+    for other in (np.asfortranarray(X), X.astype(np.float32)):
+        tensor, cast = device.training_inputs(other, torch.float32, cpu)
+        assert cast is None and tensor.dtype == torch.float32
+    tensor, cast = device.training_inputs(X, torch.float64, cpu)
+    assert cast is None
