@@ -34,7 +34,6 @@ from ._device import (
     training_inputs,
 )
 from ._engine import StoppingRule, TensorData, make_autograd_step, train_stochastic
-from ._fast_mlp import ACTIVATIONS as FAST_ACTIVATIONS
 from ._fast_mlp import OUTPUTS as FAST_OUTPUTS
 from ._fast_mlp import make_fast_step
 from ._fitted_state import FittedNetworkMixin
@@ -424,18 +423,16 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             )
 
     def _plain_network(self):
-        """``(activation, loss spec)`` when the hand-derived gradients apply, else None."""
-        activation = "logistic" if self.activation == "sigmoid" else self.activation
-        spec = LOSSES[self._loss_name()]
-        plain = (
-            _FAST_PATH
-            and activation in FAST_ACTIVATIONS
-            and spec.output in FAST_OUTPUTS
-            and self._loss_name() in ("squared_error", "poisson", "log_loss", "binary_log_loss")
-            and self.normalization is None
-            and not self.module_.has_random_layers()
-        )
-        return (activation, spec) if plain else None
+        """``(activation rule, loss spec)`` when the hand-derived gradients apply, else None."""
+        if not _FAST_PATH:
+            return None
+        name = self._loss_name()
+        spec = LOSSES[name]
+        if spec.output not in FAST_OUTPUTS or name not in (
+                "squared_error", "poisson", "log_loss", "binary_log_loss"):
+            return None
+        rule = self.module_.plain_activation()
+        return None if rule is None else (rule, spec)
 
     def _training_step(self, loss_fn, weights):
         """The hand-derived step where it applies (same results, less overhead),

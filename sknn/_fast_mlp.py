@@ -28,50 +28,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ._pointwise import ACTIVATION_NAMES, as_rule
+
 __all__ = [
     "ACTIVATIONS", "OUTPUTS", "FastAdamStep", "ManualMLPGrad", "fused_adam_", "make_fast_step",
 ]
 
-#: Hidden activations with a derivative expressible through the activation
-#: value itself (so the pre-activation never needs to be kept).
-ACTIVATIONS = ("identity", "relu", "tanh", "logistic")
+#: Hidden activations with a closed form (:mod:`sknn._pointwise`).
+ACTIVATIONS = ACTIVATION_NAMES
 
 #: Output activations whose canonical loss gives the delta ``out(z) - y``.
 OUTPUTS = ("identity", "logistic", "softmax", "exp")
-
-_aten = torch.ops.aten
-
-# In-place activations: the pre-activation buffer becomes the activation.
-_FORWARD_INPLACE = {
-    "identity": None,
-    "relu": torch.relu_,
-    "tanh": torch.tanh_,
-    "logistic": torch.sigmoid_,
-}
-
-
-def _relu_backward(delta, act):
-    # threshold_backward is the single kernel autograd itself uses for ReLU;
-    # act > 0 exactly where the pre-activation was > 0.
-    _aten.threshold_backward.grad_input(delta, act, 0.0, grad_input=delta)
-
-
-def _tanh_backward(delta, act):
-    # delta *= 1 - act**2, fused in one kernel.
-    _aten.tanh_backward.grad_input(delta, act, grad_input=delta)
-
-
-def _logistic_backward(delta, act):
-    # delta *= act * (1 - act), fused in one kernel.
-    _aten.sigmoid_backward.grad_input(delta, act, grad_input=delta)
-
-
-_BACKWARD_INPLACE = {
-    "identity": None,
-    "relu": _relu_backward,
-    "tanh": _tanh_backward,
-    "logistic": _logistic_backward,
-}
 
 
 class _Buffers:
@@ -87,11 +54,18 @@ class _Buffers:
         "inv",
         "neg_inv",
         "pen",
+        "pres",
     )
 
-    def __init__(self, n, widths, alpha, dtype, device):
+    def __init__(self, n, widths, alpha, dtype, device, keeps_input):
         # acts[i]: post-activation of layer i (last one holds the raw output z).
         self.acts = [torch.empty(n, w, dtype=dtype, device=device) for w in widths]
+        # pres[i]: pre-activation of hidden layer i, where the derivative needs
+        # it; else the activation overwrites it (the same tensor as acts[i]).
+        self.pres = [
+            torch.empty(n, w, dtype=dtype, device=device) if keeps_input and i < len(widths) - 1
+            else a for i, (w, a) in enumerate(zip(widths, self.acts))
+        ]
         # deltas[i]: dLoss/dz for layer i.
         self.deltas = [torch.empty(n, w, dtype=dtype, device=device) for w in widths]
         # Output-sized scratch for loss terms (log-probabilities, etc.).
@@ -125,8 +99,9 @@ class ManualMLPGrad:
         ``torch.nn.Linear`` layout), first layer first.
     biases : list of torch.Tensor
         Bias parameters, each shaped ``(fan_out,)``.
-    activation : {"identity", "relu", "tanh", "logistic"}
-        Hidden-layer activation.
+    activation : str or Pointwise
+        Hidden-layer activation: a name in :data:`ACTIVATIONS` (with its
+        default settings) or a :class:`~sknn._pointwise.Pointwise` rule.
     output : {"identity", "logistic", "softmax", "exp"}
         Output activation; selects the loss:
 
@@ -157,19 +132,16 @@ class ManualMLPGrad:
     """
 
     def __init__(self, weights, biases, activation, output, alpha):
-        if activation not in _FORWARD_INPLACE:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        rule = as_rule(activation)
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
         if len(weights) != len(biases) or not weights:
             raise ValueError("weights and biases must be non-empty lists of equal length")
         self.weights = list(weights)
         self.biases = list(biases)
-        self.activation = activation
+        self.activation = rule
         self.output = output
         self.alpha = float(alpha)
-        self._act_fwd = _FORWARD_INPLACE[activation]
-        self._act_bwd = _BACKWARD_INPLACE[activation]
         self._widths = [w.shape[0] for w in self.weights]
         self._buffers = {}
         self._views_for = None
@@ -179,7 +151,8 @@ class ManualMLPGrad:
     def _get_buffers(self, n, like):
         buf = self._buffers.get(n)
         if buf is None:
-            buf = _Buffers(n, self._widths, self.alpha, like.dtype, like.device)
+            buf = _Buffers(n, self._widths, self.alpha, like.dtype, like.device,
+                           self.activation.keeps_input)
             self._buffers[n] = buf
         return buf
 
@@ -231,16 +204,16 @@ class ManualMLPGrad:
         return self._forward(X, self._get_buffers(X.shape[0], X))
 
     def _forward(self, X, buf):
-        act_fwd = self._act_fwd
+        act_fwd = self.activation.torch_forward
         last = len(self.weights) - 1
         a = X
         for i, (w_t, b) in enumerate(zip(self._w_t, self.biases)):
-            out = buf.acts[i]
+            pre = buf.pres[i]
             # z = b + a W^T in one BLAS call, straight into the buffer.
-            torch.addmm(b, a, w_t, out=out)
+            torch.addmm(b, a, w_t, out=pre)
             if i != last and act_fwd is not None:
-                act_fwd(out)
-            a = out
+                act_fwd(pre, buf.acts[i])
+            a = buf.acts[i]
         return a
 
     # --------------------------------------------------------------- step
@@ -293,7 +266,7 @@ class ManualMLPGrad:
             pen_coef = self.alpha / sw_sum
             penalty = self._penalty(pen_coef * 0.5)
 
-        act_bwd = self._act_bwd
+        act_bwd = self.activation.torch_backward
         for i in range(len(self.weights) - 1, -1, -1):
             W = self.weights[i]
             a_prev = X if i == 0 else buf.acts[i - 1]
@@ -311,7 +284,7 @@ class ManualMLPGrad:
                 D_prev = buf.deltas[i - 1]
                 torch.mm(D, W, out=D_prev)
                 if act_bwd is not None:
-                    act_bwd(D_prev, a_prev)
+                    act_bwd(D_prev, buf.pres[i - 1], a_prev)
                 D = D_prev
         return data_loss, penalty
 

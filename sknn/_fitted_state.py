@@ -12,7 +12,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._device import thread_budget, to_tensor
 from ._losses import OUTPUT_ACTIVATIONS
-from ._numpy_forward import HIDDEN as NUMPY_HIDDEN
 from ._numpy_forward import numpy_forward
 from ._summary import summarize
 
@@ -58,9 +57,9 @@ class FittedNetworkMixin:
         """
         single = raw_float32 or (X.dtype == np.float32 and self._coef_dtype == np.float32)
         output = "identity" if raw_float32 else self.out_activation_
-        layers = self._numpy_layers(single) if _NUMPY_PREDICT else None
+        activation = self.module_.plain_activation(inference=True) if _NUMPY_PREDICT else None
+        layers = None if activation is None else self._numpy_layers(single)
         if layers is not None:
-            activation = self._module_options["activation"]
             dtype = layers[0][0].dtype  # float64 weights (compute_dtype) stay float64
             out = _in_chunks(
                 lambda part: numpy_forward(part.astype(dtype, copy=False), layers, activation,
@@ -82,20 +81,14 @@ class FittedNetworkMixin:
     def _numpy_layers(self, single: bool):
         """``(coef, intercept)`` arrays for :func:`numpy_forward`, or None.
 
-        None unless the fitted network is plain (linear layers and one of
-        scikit-learn's activations) and on the CPU. float32 weights give
+        None unless the network is on the CPU (the caller checks that it is
+        plain: :meth:`sknn.MLPModule.plain_activation`). float32 weights give
         float32 views when ``single``; otherwise float64 copies, made once per
         fit (predict must not change the estimator's ``__dict__``) and used
         while the weights are unchanged (:func:`_stamp`); after a change of
         the module by hand, each call makes its own copy. The
         options the module was built with count, not the current parameters.
         """
-        options = self._module_options
-        activation = options["activation"]
-        if not isinstance(activation, str) or activation not in NUMPY_HIDDEN:
-            return None
-        if options["normalization"] is not None:
-            return None
         params = self._layer_params()
         if params[0].device.type != "cpu":
             return None

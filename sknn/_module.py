@@ -17,6 +17,7 @@ from torch.nn import functional as F
 
 from ._activations import RReLU, make_activation
 from ._initializers import InitContext, init_linear
+from ._pointwise import IDENTITY, pointwise_rule
 
 NORMALIZATIONS = {
     "batch": ("BatchNorm1d over each hidden layer's units", "001 batch normalisation"),
@@ -269,6 +270,30 @@ class MLPModule(nn.Module):
         for m in self.layers:
             if isinstance(m, (Dropout, RReLU)):
                 m.generator = generator
+
+    def plain_activation(self, inference: bool = False):
+        """The closed form of the hidden activation of a plain network, else None.
+
+        A plain network alternates ``Linear`` layers and one kind of activation
+        with a closed form (:func:`sknn._pointwise.pointwise_rule`); with
+        ``inference``, as it acts at predict time (dropout is then the
+        identity). Without hidden layers the activation is the identity.
+        """
+        rules, linear_next = [], True
+        for m in self.layers:
+            if inference and isinstance(m, Dropout):
+                continue
+            if linear_next != isinstance(m, nn.Linear):
+                return None
+            if not linear_next:
+                rule = pointwise_rule(m, inference)
+                if rule is None or (rules and rule != rules[0]):
+                    return None
+                rules.append(rule)
+            linear_next = not linear_next
+        if linear_next:  # ends with an activation: not one of our modules
+            return None
+        return rules[0] if rules else IDENTITY
 
     def has_random_layers(self) -> bool:
         """Whether training draws random numbers (dropout or RReLU)."""

@@ -1,8 +1,8 @@
 """The forward pass of a plain network with numpy, as scikit-learn computes it.
 
-Used at predict time for plain networks (linear layers and one of
-scikit-learn's activations; dropout is inactive at predict time) that live on
-the CPU: for a handful of rows a torch forward pass costs more in dispatch
+Used at predict time for plain networks (linear layers and an activation with
+a closed form, :mod:`sknn._pointwise`; dropout is inactive at predict time)
+that live on the CPU: for a handful of rows a torch forward pass costs more in dispatch
 than the arithmetic, and for many rows numpy's BLAS is as fast as torch's
 (``sknn._fitted_state`` feeds it cache-sized chunks). tests/test_fast_path.py
 checks that numpy and torch predictions agree.
@@ -14,6 +14,8 @@ import numpy as np
 from scipy.special import expit
 from sklearn.utils.extmath import safe_sparse_dot
 
+from ._pointwise import Pointwise
+
 
 def _softmax(x):
     x -= x.max(axis=1, keepdims=True)
@@ -21,14 +23,6 @@ def _softmax(x):
     x /= x.sum(axis=1, keepdims=True)
     return x
 
-
-HIDDEN = {
-    "identity": lambda x: x,
-    "logistic": lambda x: expit(x, out=x),
-    "sigmoid": lambda x: expit(x, out=x),
-    "tanh": lambda x: np.tanh(x, out=x),
-    "relu": lambda x: np.maximum(x, 0, out=x),
-}
 
 OUTPUT = {
     "identity": lambda x: x,
@@ -38,7 +32,7 @@ OUTPUT = {
 }
 
 
-def numpy_forward(X, layers, activation: str, output: str) -> np.ndarray:
+def numpy_forward(X, layers, activation: Pointwise, output: str) -> np.ndarray:
     """Output activations of a plain MLP.
 
     Parameters
@@ -46,10 +40,12 @@ def numpy_forward(X, layers, activation: str, output: str) -> np.ndarray:
     X : ndarray or sparse matrix of shape (n_samples, n_features)
     layers : list of (ndarray, ndarray)
         ``(coef, intercept)`` per layer, coef in (fan_in, fan_out) layout.
-    activation, output : str
-        Hidden and output activation names.
+    activation : Pointwise
+        The hidden activation.
+    output : str
+        Output activation name.
     """
-    hidden = HIDDEN[activation]
+    hidden = activation.numpy_apply
     last = len(layers) - 1
     for i, (coef, intercept) in enumerate(layers):
         # safe_sparse_dot costs ~8 us of checks per call; only sparse input needs it.

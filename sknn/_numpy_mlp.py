@@ -28,6 +28,7 @@ from scipy.special import expit, xlogy
 
 from ._device import PARALLEL_WORK
 from ._numpy_updates import UPDATES, numpy_update, write_back
+from ._pointwise import ACTIVATION_NAMES, Pointwise, Scratch, as_rule
 
 __all__ = ["NUMPY_MAX_WORK", "NumpyMLPStep"]
 
@@ -42,42 +43,6 @@ __all__ = ["NUMPY_MAX_WORK", "NumpyMLPStep"]
 NUMPY_MAX_WORK = PARALLEL_WORK
 
 
-def _relu_backward(delta, act, scratch):
-    np.greater(act, 0, out=scratch.mask)
-    np.multiply(delta, scratch.mask, out=delta)
-
-
-def _tanh_backward(delta, act, scratch):
-    # delta *= 1 - act**2
-    np.multiply(act, act, out=scratch.values)
-    np.subtract(1.0, scratch.values, out=scratch.values)
-    np.multiply(delta, scratch.values, out=delta)
-
-
-def _logistic_backward(delta, act, scratch):
-    # delta *= act * (1 - act)
-    np.subtract(1.0, act, out=scratch.values)
-    np.multiply(scratch.values, act, out=scratch.values)
-    np.multiply(delta, scratch.values, out=delta)
-
-
-def _relu(a):
-    np.maximum(a, 0, out=a)
-
-
-def _tanh(a):
-    np.tanh(a, out=a)
-
-
-def _logistic(a):
-    expit(a, out=a)
-
-
-_FORWARD = {"identity": None, "relu": _relu, "tanh": _tanh, "logistic": _logistic}
-_BACKWARD = {
-    "identity": None, "relu": _relu_backward, "tanh": _tanh_backward,
-    "logistic": _logistic_backward,
-}
 OUTPUTS = ("identity", "logistic", "softmax", "exp")
 
 # The ufuncs' own reductions: np.sum/np.max add ~3 us of Python per call.
@@ -85,24 +50,20 @@ _add_reduce = np.add.reduce
 _max_reduce = np.maximum.reduce
 
 
-class _Scratch:
-    """Per-layer scratch arrays for one batch size."""
-
-    __slots__ = ("mask", "values")
-
-    def __init__(self, n, width, dtype):
-        self.mask = np.empty((n, width), dtype=bool)
-        self.values = np.empty((n, width), dtype=dtype)
-
-
 class _Buffers:
     """Activations, deltas and output scratch for one batch size, reused every step."""
 
-    def __init__(self, n, widths, dtype):
+    def __init__(self, n, widths, dtype, keeps_input):
         self.acts = [np.empty((n, w), dtype=dtype) for w in widths]
+        # The pre-activation of a hidden layer has its own array where the
+        # activation's derivative needs it; else the activation overwrites it.
+        self.pres = [
+            np.empty((n, w), dtype=dtype) if keeps_input and i < len(widths) - 1 else a
+            for i, (w, a) in enumerate(zip(widths, self.acts))
+        ]
         self.deltas = [np.empty((n, w), dtype=dtype) for w in widths]
         self.deltas_t = [d.T for d in self.deltas]
-        self.scratch = [_Scratch(n, w, dtype) for w in widths]
+        self.scratch = [Scratch((n, w), dtype) for w in widths]
         self.row = np.empty((n, 1), dtype=dtype)
         self.out = np.empty((n, widths[-1]), dtype=dtype)
 
@@ -119,7 +80,8 @@ class NumpyMLPStep:
         Supplies the hyper-parameters (read at every step) and holds the
         state, which is copied in here and written back by :meth:`sync`
         (update rules: :mod:`sknn._numpy_updates`).
-    activation : {"identity", "relu", "tanh", "logistic"}
+    activation : str or Pointwise
+        A name in :data:`sknn._pointwise.ACTIVATION_NAMES` or a rule.
     output : {"identity", "logistic", "softmax", "exp"}
         Output activation, with its canonical loss (as in
         :class:`sknn._fast_mlp.ManualMLPGrad`).
@@ -134,11 +96,10 @@ class NumpyMLPStep:
         if not self.supports(weights, biases, optimizer, activation, output):
             raise ValueError("NumpyMLPStep does not support this network or optimizer")
         self.params = [*weights, *biases]
+        self.activation = as_rule(activation)
         self.output = output
         self.alpha = float(alpha)
         self.report_scale = float(report_scale)
-        self._act_fwd = _FORWARD[activation]
-        self._act_bwd = _BACKWARD[activation]
         self._widths = [w.shape[0] for w in weights]
         self._flat = np.concatenate([p.detach().numpy().ravel() for p in self.params])
         self._grad = np.zeros_like(self._flat)
@@ -159,7 +120,7 @@ class NumpyMLPStep:
         params = [*weights, *biases]
         group_params = {id(p) for g in optimizer.param_groups for p in g["params"]}
         return (
-            activation in _FORWARD
+            (isinstance(activation, Pointwise) or activation in ACTIVATION_NAMES)
             and output in OUTPUTS
             and bool(weights)
             and len(weights) == len(biases)
@@ -173,7 +134,8 @@ class NumpyMLPStep:
     def _buffers_for(self, n):
         buf = self._buffers.get(n)
         if buf is None:
-            buf = self._buffers[n] = _Buffers(n, self._widths, self._dtype)
+            buf = self._buffers[n] = _Buffers(n, self._widths, self._dtype,
+                                              self.activation.keeps_input)
         return buf
 
     def __call__(self, X, Y, sw=None, sw_sum=None):
@@ -214,8 +176,9 @@ class NumpyMLPStep:
             if i > 0:
                 D_prev = buf.deltas[i - 1]
                 np.matmul(D, self._W[i], out=D_prev)
-                if self._act_bwd is not None:
-                    self._act_bwd(D_prev, a_prev, buf.scratch[i - 1])
+                if self.activation.numpy_backward is not None:
+                    self.activation.numpy_backward(D_prev, buf.pres[i - 1], a_prev,
+                                                   buf.scratch[i - 1])
                 D = D_prev
         penalty = 0.0
         if self.alpha:
@@ -230,14 +193,15 @@ class NumpyMLPStep:
 
     def _forward(self, X, buf):
         last = len(self._W) - 1
+        act_fwd = self.activation.numpy_forward
         a = X
         for i, (w_t, b) in enumerate(zip(self._W_t, self._b)):
-            out = buf.acts[i]
-            np.matmul(a, w_t, out=out)
-            np.add(out, b, out=out)
-            if i != last and self._act_fwd is not None:
-                self._act_fwd(out)
-            a = out
+            pre = buf.pres[i]
+            np.matmul(a, w_t, out=pre)
+            np.add(pre, b, out=pre)
+            if i != last and act_fwd is not None:
+                act_fwd(pre, buf.acts[i], buf.scratch[i])
+            a = buf.acts[i]
         return a
 
     def _output_delta_and_loss(self, z, Y, D, buf, wn):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _activations import ACTIVATION_CASES, IDS
 from _targets import TARGETS, X
 
 import sknn._estimator_base as base
@@ -22,12 +23,14 @@ def _fit(monkeypatch, fast, Estimator, y, **params):
 
 
 @pytest.mark.parametrize("target", list(TARGETS))
-@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("case", ACTIVATION_CASES, ids=IDS)
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
-def test_fast_path_equals_autograd(monkeypatch, target, activation, solver):
+def test_fast_path_equals_autograd(monkeypatch, target, case, solver):
     Estimator, y = TARGETS[target]
-    fast = _fit(monkeypatch, True, Estimator, y, activation=activation, solver=solver)
-    slow = _fit(monkeypatch, False, Estimator, y, activation=activation, solver=solver)
+    _, activation, kwargs, _ = case
+    params = {"activation": activation, "activation_kwargs": kwargs, "solver": solver}
+    fast = _fit(monkeypatch, True, Estimator, y, **params)
+    slow = _fit(monkeypatch, False, Estimator, y, **params)
     np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-9)
     for a, b in zip(fast.coefs_ + fast.intercepts_, slow.coefs_ + slow.intercepts_):
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
@@ -50,21 +53,23 @@ def test_fast_path_is_used_for_plain_networks_only():
     weights = [layer.weight for layer in est.module_.linear_layers()]
     loss_fn = lambda *a: None  # noqa: E731 (only passed through)
     assert hasattr(est._training_step(loss_fn, weights), "grad_fn")
-    for params in ({"activation": "gelu"}, {"dropout": 0.1}, {"normalization": "layer"}):
+    for params in ({"activation": "prelu"}, {"dropout": 0.1}, {"normalization": "layer"}):
         est = TorchMLPClassifier((4,), max_iter=1, **params).fit(X, y)
         weights = [layer.weight for layer in est.module_.linear_layers()]
         assert not hasattr(est._training_step(loss_fn, weights), "grad_fn")
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity", "gelu"])
+@pytest.mark.parametrize("case", [*ACTIVATION_CASES, ("prelu", "prelu", None, None),
+                                  ("rrelu", "rrelu", None, None)], ids=[*IDS, "prelu", "rrelu"])
 @pytest.mark.parametrize("target", list(TARGETS))
-def test_numpy_predict_equals_torch_predict(monkeypatch, target, activation):
+def test_numpy_predict_equals_torch_predict(monkeypatch, target, case):
     import sknn._fitted_state as fitted_state
 
     Estimator, y = TARGETS[target]
+    _, activation, kwargs, _ = case
     params = {"loss": "poisson"} if target == "poisson" else {}
-    est = Estimator(hidden_layer_sizes=(6,), activation=activation, max_iter=5,
-                    random_state=0, **params).fit(X, y)
+    est = Estimator(hidden_layer_sizes=(6,), activation=activation, activation_kwargs=kwargs,
+                    max_iter=5, random_state=0, **params).fit(X, y)
     methods = [est.predict_proba, est.predict] if hasattr(est, "predict_proba") else [est.predict]
     Xs = [X, X[:3], X[:3].astype(np.float32), np.repeat(X, 50, axis=0)]  # 4500 rows: chunks
     numpy_out = [[m(x) for x in Xs] for m in methods]

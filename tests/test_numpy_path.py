@@ -4,6 +4,8 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
+from _activations import ACTIVATION_CASES, IDS
 from _targets import TARGETS, X
 
 import sknn._estimator_base as base
@@ -55,11 +57,12 @@ def _assert_same_sgd_state(a, b):
 
 
 @pytest.mark.parametrize("target", list(TARGETS))
-@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
-def test_numpy_step_equals_torch_step(monkeypatch, target, activation):
+@pytest.mark.parametrize("case", ACTIVATION_CASES, ids=IDS)
+def test_numpy_step_equals_torch_step(monkeypatch, target, case):
     # Shuffled mini-batches, a ragged last batch, L2 penalty, float64.
+    _, activation, kwargs, _ = case
     numpy_fit, torch_fit = _both_paths(monkeypatch, target, activation=activation,
-                                       compute_dtype="float64")
+                                       activation_kwargs=kwargs, compute_dtype="float64")
     assert numpy_fit.n_iter_ == 15
     _assert_same_model(numpy_fit, torch_fit)
 
@@ -158,12 +161,16 @@ def test_numpy_step_is_used_only_where_it_applies():
     for solver in ("adam", "sgd"):
         est = TorchMLPClassifier((8,), max_iter=2, solver=solver)
         assert isinstance(_array_step(est, y), NumpyMLPStep)
+    for params in ({"activation": "gelu"}, {"activation": torch.nn.SiLU},
+                   {"activation": "elu", "activation_kwargs": {"alpha": 0.5}}):
+        est = TorchMLPClassifier((8,), max_iter=2, **params)
+        assert isinstance(_array_step(est, y), NumpyMLPStep), params
     not_eligible = [
         {"solver": "rmsprop"},  # another optimizer
         {"solver": "sgd", "lr_scheduler": "cosine"},
         {"optimizer_kwargs": {"amsgrad": True}},  # torch.optim.Adam, not LeanAdam
         {"lr_scheduler": "step"},
-        {"activation": "gelu"},  # no hand-derived gradient
+        {"activation": "prelu"},  # no hand-derived gradient
         {"dropout": 0.1},
         {"normalization": "layer"},
     ]

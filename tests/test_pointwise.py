@@ -1,0 +1,101 @@
+"""The closed forms of the hidden activations, in torch and numpy, against their definitions."""
+
+import numpy as np
+import pytest
+import torch
+from _activations import ACTIVATION_CASES, IDS
+
+from sknn import MLPModule
+from sknn._activations import RReLU
+from sknn._pointwise import IDENTITY, Scratch, as_rule, pointwise_rule
+
+TOL = {torch.float64: 1e-12, torch.float32: 2e-6}
+
+
+def _reference(definition, x, delta):
+    """The activation of ``x`` and ``delta * f'(x)``, by autograd on the definition."""
+    x = x.clone().requires_grad_(True)
+    y = definition(x)
+    y.backward(delta)
+    return y.detach(), x.grad
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("case", ACTIVATION_CASES, ids=IDS)
+def test_torch_and_numpy_forms_match_the_definition(case, dtype):
+    _, name, kwargs, definition = case
+    rule = as_rule(name, kwargs)
+    g = torch.Generator().manual_seed(0)
+    # Both signs, values near zero, and some far out (overflow-prone branches).
+    x = torch.cat([torch.randn(40, 6, generator=g, dtype=dtype) * 2,
+                   torch.tensor([[-30.0, -3.0, -1e-3, 1e-3, 3.0, 30.0]], dtype=dtype)])
+    delta = torch.randn(x.shape, generator=g, dtype=dtype)
+    value, grad = _reference(definition, x, delta)
+    tol = TOL[dtype]
+    if rule is IDENTITY:
+        assert rule.torch_forward is rule.numpy_forward is None
+        return
+
+    pre = x.clone()
+    act = torch.empty_like(x) if rule.keeps_input else pre
+    rule.torch_forward(pre, act)
+    torch.testing.assert_close(act, value, rtol=tol, atol=tol)
+    d = delta.clone()
+    rule.torch_backward(d, pre, act)
+    torch.testing.assert_close(d, grad, rtol=tol, atol=tol)
+
+    pre_np = x.numpy().copy()
+    act_np = np.empty_like(pre_np) if rule.keeps_input else pre_np
+    scratch = Scratch(pre_np.shape, pre_np.dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # far-out inputs: no warnings
+        rule.numpy_forward(pre_np, act_np, scratch)
+        np.testing.assert_allclose(act_np, value.numpy(), rtol=tol, atol=tol)
+        d_np = delta.numpy().copy()
+        rule.numpy_backward(d_np, pre_np, act_np, scratch)
+    np.testing.assert_allclose(d_np, grad.numpy(), rtol=tol, atol=tol)
+    assert d_np.dtype == act_np.dtype == pre_np.dtype
+    # Prediction's form leaves a kept input intact and returns the activation.
+    out = rule.numpy_apply(x.numpy().copy())
+    np.testing.assert_allclose(out, value.numpy(), rtol=tol, atol=tol)
+
+
+def test_rules_are_found_by_exact_module_type_with_their_settings():
+    assert pointwise_rule(torch.nn.LeakyReLU(0.2)) == as_rule("leaky_relu", {"negative_slope": 0.2})
+    assert pointwise_rule(torch.nn.LeakyReLU(0.2)) != pointwise_rule(torch.nn.LeakyReLU(0.3))
+    assert len({pointwise_rule(torch.nn.GELU()), as_rule("gelu")}) == 1
+
+    class MyGELU(torch.nn.GELU):  # may compute anything: autograd
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    assert pointwise_rule(MyGELU()) is None
+    assert pointwise_rule(torch.nn.PReLU()) is None
+    for name in ("prelu", "rrelu", "no_such"):
+        with pytest.raises(ValueError, match="activation must be one of"):
+            as_rule(name)
+
+
+def test_randomised_leaky_relu_has_a_closed_form_at_predict_time_only():
+    m = RReLU(0.1, 0.3)
+    assert pointwise_rule(m) is None
+    assert pointwise_rule(m, inference=True) == as_rule("leaky_relu", {"negative_slope": 0.2})
+
+
+@pytest.mark.parametrize(
+    "params, training, inference",
+    [
+        ({"activation": "gelu"}, "gelu", "gelu"),
+        ({"activation": torch.nn.SiLU}, "silu", "silu"),
+        ({"activation": "prelu"}, None, None),
+        ({"activation": "rrelu"}, None, "leaky_relu"),
+        ({"dropout": 0.2}, None, "relu"),
+        ({"normalization": "layer"}, None, None),
+        ({"hidden_layer_sizes": ()}, "identity", "identity"),
+    ],
+)
+def test_plain_activation_of_a_module(params, training, inference):
+    params = {"hidden_layer_sizes": (4, 3), **params}
+    net = MLPModule(5, params.pop("hidden_layer_sizes"), 2, random_state=0, **params)
+    for found, expected in ((net.plain_activation(), training),
+                            (net.plain_activation(inference=True), inference)):
+        assert (found and found.name) == expected
