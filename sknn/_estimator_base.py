@@ -423,7 +423,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             )
 
     def _plain_network(self):
-        """``(activation rule, loss spec)`` when the hand-derived gradients apply, else None."""
+        """``(activation rule, loss spec, dropout per hidden layer)`` when the
+        hand-derived gradients apply, else None."""
         if not _FAST_PATH:
             return None
         name = self._loss_name()
@@ -432,7 +433,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 "squared_error", "poisson", "log_loss", "binary_log_loss"):
             return None
         rule = self.module_.plain_activation()
-        return None if rule is None else (rule, spec)
+        return None if rule is None else (rule, spec, self.module_.hidden_dropouts())
 
     def _training_step(self, loss_fn, weights):
         """The hand-derived step where it applies (same results, less overhead),
@@ -440,10 +441,11 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         plain = self._plain_network()
         if plain is None:
             return make_autograd_step(self.module_, loss_fn, self.alpha, weights)
-        activation, spec = plain
+        activation, spec, dropouts = plain
         biases = [layer.bias for layer in self.module_.linear_layers()]
         scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0
-        return make_fast_step(weights, biases, activation, spec.output, self.alpha, scale)
+        return make_fast_step(weights, biases, activation, spec.output, self.alpha, scale,
+                              dropouts)
 
     def _array_step(self, optimizer, weights, work):
         """The numpy step for small plain networks trained by the default Adam or
@@ -456,12 +458,13 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         if (plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH
                 or self.lr_scheduler is not None):
             return None
-        activation, spec = plain
+        activation, spec, dropouts = plain
         biases = [layer.bias for layer in self.module_.linear_layers()]
         if not NumpyMLPStep.supports(weights, biases, optimizer, activation, spec.output):
             return None
         scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0
-        return NumpyMLPStep(weights, biases, optimizer, activation, spec.output, self.alpha, scale)
+        return NumpyMLPStep(weights, biases, optimizer, activation, spec.output, self.alpha, scale,
+                            dropouts)
 
     def _make_optimizer(self, steps_per_epoch, incremental):
         params = self.module_.parameters()

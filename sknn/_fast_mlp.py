@@ -32,6 +32,7 @@ from ._pointwise import ACTIVATION_NAMES, as_rule
 
 __all__ = [
     "ACTIVATIONS", "OUTPUTS", "FastAdamStep", "ManualMLPGrad", "fused_adam_", "make_fast_step",
+    "per_layer_dropouts",
 ]
 
 #: Hidden activations with a closed form (:mod:`sknn._pointwise`).
@@ -53,11 +54,13 @@ class _Buffers:
         "half_inv",
         "inv",
         "neg_inv",
+        "keeps",
+        "outs",
         "pen",
         "pres",
     )
 
-    def __init__(self, n, widths, alpha, dtype, device, keeps_input):
+    def __init__(self, n, widths, alpha, dtype, device, keeps_input, dropouts):
         # acts[i]: post-activation of layer i (last one holds the raw output z).
         self.acts = [torch.empty(n, w, dtype=dtype, device=device) for w in widths]
         # pres[i]: pre-activation of hidden layer i, where the derivative needs
@@ -66,6 +69,13 @@ class _Buffers:
             torch.empty(n, w, dtype=dtype, device=device) if keeps_input and i < len(widths) - 1
             else a for i, (w, a) in enumerate(zip(widths, self.acts))
         ]
+        # keeps[i]: dropout mask of hidden layer i; outs[i]: its output after
+        # dropout, the next layer's input (acts[i] itself without dropout).
+        self.keeps = [
+            None if d is None else torch.empty(n, w, dtype=dtype, device=device)
+            for w, d in zip(widths, dropouts)
+        ]
+        self.outs = [a if k is None else torch.empty_like(a) for a, k in zip(self.acts, self.keeps)]
         # deltas[i]: dLoss/dz for layer i.
         self.deltas = [torch.empty(n, w, dtype=dtype, device=device) for w in widths]
         # Output-sized scratch for loss terms (log-probabilities, etc.).
@@ -118,6 +128,10 @@ class ManualMLPGrad:
         L2 penalty strength; the penalty is
         ``0.5 * alpha * sum ||W||_F**2 / sum(sample_weight)`` (biases are not
         penalised), as in scikit-learn.
+    dropouts : list of (sknn.MLPModule's Dropout or None), optional
+        Per hidden layer, the dropout module after its activation. Masks are
+        drawn as the module draws them (same generator, same calls, same
+        order), so training matches the module's forward pass under autograd.
 
     Notes
     -----
@@ -131,7 +145,7 @@ class ManualMLPGrad:
     fixed batch size plus one smaller last batch allocates exactly twice.
     """
 
-    def __init__(self, weights, biases, activation, output, alpha):
+    def __init__(self, weights, biases, activation, output, alpha, dropouts=None):
         rule = as_rule(activation)
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
@@ -142,6 +156,7 @@ class ManualMLPGrad:
         self.activation = rule
         self.output = output
         self.alpha = float(alpha)
+        self.dropouts = per_layer_dropouts(dropouts, len(self.weights))
         self._widths = [w.shape[0] for w in self.weights]
         self._buffers = {}
         self._views_for = None
@@ -152,7 +167,7 @@ class ManualMLPGrad:
         buf = self._buffers.get(n)
         if buf is None:
             buf = _Buffers(n, self._widths, self.alpha, like.dtype, like.device,
-                           self.activation.keeps_input)
+                           self.activation.keeps_input, self.dropouts)
             self._buffers[n] = buf
         return buf
 
@@ -201,9 +216,9 @@ class ManualMLPGrad:
             with the same batch size; clone it to keep it.
         """
         self._check_views()
-        return self._forward(X, self._get_buffers(X.shape[0], X))
+        return self._forward(X, self._get_buffers(X.shape[0], X), train=False)
 
-    def _forward(self, X, buf):
+    def _forward(self, X, buf, train=True):
         act_fwd = self.activation.torch_forward
         last = len(self.weights) - 1
         a = X
@@ -214,6 +229,11 @@ class ManualMLPGrad:
             if i != last and act_fwd is not None:
                 act_fwd(pre, buf.acts[i])
             a = buf.acts[i]
+            drop = self.dropouts[i]
+            if drop is not None and train:
+                # sknn's Dropout: input * keep / (1 - p), keep ~ Bernoulli(1 - p).
+                keep = buf.keeps[i].bernoulli_(1 - drop.p, generator=drop.generator)
+                a = torch.mul(a, keep, out=buf.outs[i]).div_(1 - drop.p)
         return a
 
     # --------------------------------------------------------------- step
@@ -269,7 +289,7 @@ class ManualMLPGrad:
         act_bwd = self.activation.torch_backward
         for i in range(len(self.weights) - 1, -1, -1):
             W = self.weights[i]
-            a_prev = X if i == 0 else buf.acts[i - 1]
+            a_prev = X if i == 0 else buf.outs[i - 1]
             gW = gWs[i]
             D_t = buf.deltas_t[i]
             if pen_coef is None:
@@ -283,8 +303,11 @@ class ManualMLPGrad:
             if i > 0:
                 D_prev = buf.deltas[i - 1]
                 torch.mm(D, W, out=D_prev)
+                drop = self.dropouts[i - 1]
+                if drop is not None:
+                    D_prev.div_(1 - drop.p).mul_(buf.keeps[i - 1])
                 if act_bwd is not None:
-                    act_bwd(D_prev, buf.pres[i - 1], a_prev)
+                    act_bwd(D_prev, buf.pres[i - 1], buf.acts[i - 1])
                 D = D_prev
         return data_loss, penalty
 
@@ -467,7 +490,17 @@ def fused_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weight_
         )
 
 
-def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0):
+def per_layer_dropouts(dropouts, n_layers):
+    """Per layer (the output layer included, never dropped) a dropout module or None."""
+    dropouts = list(dropouts or [])
+    if len(dropouts) > n_layers - 1:
+        raise ValueError("dropouts must have one entry per hidden layer at most")
+    dropouts += [None] * (n_layers - len(dropouts))
+    return [None if d is None or d.p == 0 else d for d in dropouts]
+
+
+def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0,
+                   dropouts=None):
     """Return an engine-style ``step(X, Y, sw, sw_sum) -> reported_loss``.
 
     Drop-in for ``sknn._engine.make_autograd_step`` on eligible networks: it
@@ -478,7 +511,7 @@ def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0)
 
     Parameters
     ----------
-    weights, biases, activation, output, alpha
+    weights, biases, activation, output, alpha, dropouts
         As for :class:`ManualMLPGrad`.
     report_scale : float, default=1.0
         scikit-learn reports the multi-output squared error averaged over
@@ -488,7 +521,7 @@ def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0)
     -------
     callable
     """
-    grad_fn = ManualMLPGrad(weights, biases, activation, output, alpha)
+    grad_fn = ManualMLPGrad(weights, biases, activation, output, alpha, dropouts)
 
     def step(X, Y, sw=None, sw_sum=None):
         data_loss, penalty = grad_fn(X, Y, sw)

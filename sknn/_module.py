@@ -275,13 +275,14 @@ class MLPModule(nn.Module):
         """The closed form of the hidden activation of a plain network, else None.
 
         A plain network alternates ``Linear`` layers and one kind of activation
-        with a closed form (:func:`sknn._pointwise.pointwise_rule`); with
-        ``inference``, as it acts at predict time (dropout is then the
-        identity). Without hidden layers the activation is the identity.
+        with a closed form (:func:`sknn._pointwise.pointwise_rule`), each
+        possibly followed by dropout (:meth:`hidden_dropouts`); with
+        ``inference``, as it acts at predict time. Without hidden layers the
+        activation is the identity.
         """
         rules, linear_next = [], True
         for m in self.layers:
-            if inference and isinstance(m, Dropout):
+            if type(m) is Dropout:
                 continue
             if linear_next != isinstance(m, nn.Linear):
                 return None
@@ -294,6 +295,16 @@ class MLPModule(nn.Module):
         if linear_next:  # ends with an activation: not one of our modules
             return None
         return rules[0] if rules else IDENTITY
+
+    def hidden_dropouts(self) -> list:
+        """Per hidden layer, its :class:`Dropout` module, or None where it has none."""
+        found = []
+        for m in self.layers:
+            if isinstance(m, nn.Linear):
+                found.append(None)
+            elif type(m) is Dropout:
+                found[-1] = m
+        return found[:-1]
 
     def has_random_layers(self) -> bool:
         """Whether training draws random numbers (dropout or RReLU)."""

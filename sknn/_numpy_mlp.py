@@ -27,6 +27,7 @@ import torch
 from scipy.special import expit, xlogy
 
 from ._device import PARALLEL_WORK
+from ._fast_mlp import per_layer_dropouts
 from ._numpy_updates import UPDATES, numpy_update, write_back
 from ._pointwise import ACTIVATION_NAMES, Pointwise, Scratch, as_rule
 
@@ -53,7 +54,7 @@ _max_reduce = np.maximum.reduce
 class _Buffers:
     """Activations, deltas and output scratch for one batch size, reused every step."""
 
-    def __init__(self, n, widths, dtype, keeps_input):
+    def __init__(self, n, widths, dtype, keeps_input, dropouts):
         self.acts = [np.empty((n, w), dtype=dtype) for w in widths]
         # The pre-activation of a hidden layer has its own array where the
         # activation's derivative needs it; else the activation overwrites it.
@@ -61,6 +62,12 @@ class _Buffers:
             np.empty((n, w), dtype=dtype) if keeps_input and i < len(widths) - 1 else a
             for i, (w, a) in enumerate(zip(widths, self.acts))
         ]
+        # Dropout masks (filled by torch's generator through a shared-memory
+        # view) and the layers' outputs after dropout, as in sknn._fast_mlp.
+        self.keeps = [None if d is None else np.empty((n, w), dtype=dtype)
+                      for w, d in zip(widths, dropouts)]
+        self.keeps_t = [None if k is None else torch.from_numpy(k) for k in self.keeps]
+        self.outs = [a if k is None else np.empty_like(a) for a, k in zip(self.acts, self.keeps)]
         self.deltas = [np.empty((n, w), dtype=dtype) for w in widths]
         self.deltas_t = [d.T for d in self.deltas]
         self.scratch = [Scratch((n, w), dtype) for w in widths]
@@ -90,13 +97,18 @@ class NumpyMLPStep:
     report_scale : float, default=1.0
         Factor on the reported data loss (``1 / n_outputs`` where scikit-learn
         reports a per-output mean).
+    dropouts : list of (Dropout or None), optional
+        As for :class:`sknn._fast_mlp.ManualMLPGrad`: the masks are the
+        module's (same generator and calls), so is the model.
     """
 
-    def __init__(self, weights, biases, optimizer, activation, output, alpha, report_scale=1.0):
+    def __init__(self, weights, biases, optimizer, activation, output, alpha, report_scale=1.0,
+                 dropouts=None):
         if not self.supports(weights, biases, optimizer, activation, output):
             raise ValueError("NumpyMLPStep does not support this network or optimizer")
         self.params = [*weights, *biases]
         self.activation = as_rule(activation)
+        self.dropouts = per_layer_dropouts(dropouts, len(weights))
         self.output = output
         self.alpha = float(alpha)
         self.report_scale = float(report_scale)
@@ -135,7 +147,7 @@ class NumpyMLPStep:
         buf = self._buffers.get(n)
         if buf is None:
             buf = self._buffers[n] = _Buffers(n, self._widths, self._dtype,
-                                              self.activation.keeps_input)
+                                              self.activation.keeps_input, self.dropouts)
         return buf
 
     def __call__(self, X, Y, sw=None, sw_sum=None):
@@ -170,14 +182,18 @@ class NumpyMLPStep:
             data_loss = self._output_delta_and_loss(z, Y, D, buf, wn)
             np.multiply(D, wn, out=D)
         for i in range(len(self._W) - 1, -1, -1):
-            a_prev = X if i == 0 else buf.acts[i - 1]
+            a_prev = X if i == 0 else buf.outs[i - 1]
             np.matmul(buf.deltas_t[i], a_prev, out=self._gW[i])
             _add_reduce(D, 0, out=self._gb[i])
             if i > 0:
                 D_prev = buf.deltas[i - 1]
                 np.matmul(D, self._W[i], out=D_prev)
+                drop = self.dropouts[i - 1]
+                if drop is not None:
+                    np.divide(D_prev, 1 - drop.p, out=D_prev)
+                    np.multiply(D_prev, buf.keeps[i - 1], out=D_prev)
                 if self.activation.numpy_backward is not None:
-                    self.activation.numpy_backward(D_prev, buf.pres[i - 1], a_prev,
+                    self.activation.numpy_backward(D_prev, buf.pres[i - 1], buf.acts[i - 1],
                                                    buf.scratch[i - 1])
                 D = D_prev
         penalty = 0.0
@@ -202,6 +218,11 @@ class NumpyMLPStep:
             if i != last and act_fwd is not None:
                 act_fwd(pre, buf.acts[i], buf.scratch[i])
             a = buf.acts[i]
+            drop = self.dropouts[i]
+            if drop is not None:
+                buf.keeps_t[i].bernoulli_(1 - drop.p, generator=drop.generator)
+                a = np.multiply(a, buf.keeps[i], out=buf.outs[i])
+                np.divide(a, 1 - drop.p, out=a)
         return a
 
     def _output_delta_and_loss(self, z, Y, D, buf, wn):

@@ -36,6 +36,23 @@ def test_fast_path_equals_autograd(monkeypatch, target, case, solver):
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
 
 
+DROPOUTS = [0.2, [0.3, 0.0], [0.0, 0.5]]
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("dropout", DROPOUTS, ids=str)
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+def test_fast_path_with_dropout_equals_autograd(monkeypatch, target, dropout, activation):
+    # The masks come from the module's generator in the module's order: same model.
+    Estimator, y = TARGETS[target]
+    params = {"activation": activation, "dropout": dropout}
+    fast = _fit(monkeypatch, True, Estimator, y, **params)
+    slow = _fit(monkeypatch, False, Estimator, y, **params)
+    np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-9)
+    for a, b in zip(fast.coefs_ + fast.intercepts_, slow.coefs_ + slow.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
 def test_fast_path_with_sample_weights_and_float32(monkeypatch):
     Estimator, y = TARGETS["multiclass"]
     sw = rng.uniform(0.5, 2, len(y))
@@ -53,7 +70,11 @@ def test_fast_path_is_used_for_plain_networks_only():
     weights = [layer.weight for layer in est.module_.linear_layers()]
     loss_fn = lambda *a: None  # noqa: E731 (only passed through)
     assert hasattr(est._training_step(loss_fn, weights), "grad_fn")
-    for params in ({"activation": "prelu"}, {"dropout": 0.1}, {"normalization": "layer"}):
+    for params in ({"activation": "gelu"}, {"dropout": [0.2, 0.0]}):
+        est = TorchMLPClassifier((4, 3), max_iter=1, **params).fit(X, y)
+        weights = [layer.weight for layer in est.module_.linear_layers()]
+        assert hasattr(est._training_step(loss_fn, weights), "grad_fn"), params
+    for params in ({"activation": "prelu"}, {"activation": "rrelu"}, {"normalization": "layer"}):
         est = TorchMLPClassifier((4,), max_iter=1, **params).fit(X, y)
         weights = [layer.weight for layer in est.module_.linear_layers()]
         assert not hasattr(est._training_step(loss_fn, weights), "grad_fn")

@@ -67,6 +67,15 @@ def test_numpy_step_equals_torch_step(monkeypatch, target, case):
     _assert_same_model(numpy_fit, torch_fit)
 
 
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("dropout", [0.2, [0.0, 0.5]], ids=str)
+@pytest.mark.parametrize("activation", ["tanh", "silu"])
+def test_numpy_step_with_dropout_equals_torch_step(monkeypatch, target, dropout, activation):
+    numpy_fit, torch_fit = _both_paths(monkeypatch, target, activation=activation,
+                                       dropout=dropout, compute_dtype="float64")
+    _assert_same_model(numpy_fit, torch_fit)
+
+
 def test_numpy_step_with_the_fused_adam_kernel_equals_torch_step(monkeypatch):
     # (64, 32) has more than FUSED_MIN_SIZE parameters: Adam runs as torch's
     # fused kernel on the flat arrays; then training resumes with partial_fit.
@@ -162,7 +171,8 @@ def test_numpy_step_is_used_only_where_it_applies():
         est = TorchMLPClassifier((8,), max_iter=2, solver=solver)
         assert isinstance(_array_step(est, y), NumpyMLPStep)
     for params in ({"activation": "gelu"}, {"activation": torch.nn.SiLU},
-                   {"activation": "elu", "activation_kwargs": {"alpha": 0.5}}):
+                   {"activation": "elu", "activation_kwargs": {"alpha": 0.5}},
+                   {"dropout": 0.1}):
         est = TorchMLPClassifier((8,), max_iter=2, **params)
         assert isinstance(_array_step(est, y), NumpyMLPStep), params
     not_eligible = [
@@ -171,7 +181,7 @@ def test_numpy_step_is_used_only_where_it_applies():
         {"optimizer_kwargs": {"amsgrad": True}},  # torch.optim.Adam, not LeanAdam
         {"lr_scheduler": "step"},
         {"activation": "prelu"},  # no hand-derived gradient
-        {"dropout": 0.1},
+        {"activation": "rrelu"},  # random slopes
         {"normalization": "layer"},
     ]
     for params in not_eligible:

@@ -88,7 +88,8 @@ def test_randomised_leaky_relu_has_a_closed_form_at_predict_time_only():
         ({"activation": torch.nn.SiLU}, "silu", "silu"),
         ({"activation": "prelu"}, None, None),
         ({"activation": "rrelu"}, None, "leaky_relu"),
-        ({"dropout": 0.2}, None, "relu"),
+        ({"dropout": 0.2}, "relu", "relu"),
+        ({"dropout": [0.0, 0.3], "activation": "tanh"}, "tanh", "tanh"),
         ({"normalization": "layer"}, None, None),
         ({"hidden_layer_sizes": ()}, "identity", "identity"),
     ],
@@ -99,3 +100,7 @@ def test_plain_activation_of_a_module(params, training, inference):
     for found, expected in ((net.plain_activation(), training),
                             (net.plain_activation(inference=True), inference)):
         assert (found and found.name) == expected
+    rates = [None if d is None else d.p for d in net.hidden_dropouts()]
+    dropout = params.get("dropout", 0.0)
+    expected_rates = [dropout] * 2 if isinstance(dropout, float) else dropout
+    assert rates == [p or None for p in expected_rates][: len(rates)]
