@@ -16,7 +16,9 @@ Usage::
    (``/proc/self/clear_refs``), records its RSS, fits, and reports its
    ``VmHWM`` (peak RSS) from ``/proc`` (``ru_maxrss`` where /proc is
    unavailable; then the data-generation peak is included), so what the fit
-   itself adds is reported separately. Both subprocesses import torch,
+   itself adds is reported separately, and split (at the end of the fit) into
+   shared-library code paged in by the fit (``RssFile``: torch's kernels,
+   numpy's) and the process' own memory (``RssAnon``). Both subprocesses import torch,
    scikit-learn and sknn (the harness does), so the peaks compare the fits;
    the RSS of a fresh interpreter after ``import sknn`` (torch included) and
    after ``import sklearn.neural_network`` is printed too, the fixed cost a
@@ -111,12 +113,19 @@ def rss_child(lib):
     gc.collect()
     reset = reset_peak_rss()
     before = _proc_status_mib("VmRSS") if reset else peak_rss_mib()
+    kinds = {k: _proc_status_mib(k) for k in ("RssFile", "RssAnon")}
     kw = sklearn_like_kwargs(case, X_train.shape[0])
     est = TorchMLPClassifier(**kw) if lib == "sknn" else MLPClassifier(**kw)
     with quiet():
         est.fit(X_train, y_train)
     after = peak_rss_mib()
-    print(json.dumps({"lib": lib, "before_fit_mib": before, "peak_mib": after, "reset": reset}))
+    # Split of the growth: pages of shared libraries' code first touched by the
+    # fit (file-backed, shared, droppable by the kernel) vs the process' own
+    # memory. Read at the end of the fit (VmHWM has no such split).
+    growth = {k: _proc_status_mib(k) - v for k, v in kinds.items() if v is not None}
+    print(json.dumps({"lib": lib, "before_fit_mib": before, "peak_mib": after, "reset": reset,
+                      "file_growth_mib": growth.get("RssFile"),
+                      "anon_growth_mib": growth.get("RssAnon")}))
 
 
 IMPORTS = {"sknn": "import sknn", "sklearn": "import sklearn.neural_network"}
@@ -188,14 +197,17 @@ def main(argv=None):
 
     if not args.skip_rss:
         print("\nPeak RSS fitting the large case (fresh subprocess each)")
-        print(f"{'library':<9} {'before fit MiB':>15} {'peak MiB':>9} {'fit adds MiB':>13}")
+        print(f"{'library':<9} {'before fit MiB':>15} {'peak MiB':>9} {'fit adds MiB':>13} "
+              f"{'of it code':>11} {'own memory':>11}")
         payload["rss"] = {}
         for lib in libs:
             res = measure_rss(lib)
             payload["rss"][lib] = res
+            split = [res.get("file_growth_mib"), res.get("anon_growth_mib")]
             print(
                 f"{lib:<9} {res['before_fit_mib']:15.0f} {res['peak_mib']:9.0f} "
-                f"{res['peak_mib'] - res['before_fit_mib']:13.0f}"
+                f"{res['peak_mib'] - res['before_fit_mib']:13.0f} "
+                + " ".join("          -" if v is None else f"{v:11.1f}" for v in split)
             )
         if "sknn" in libs:
             ratio = payload["rss"]["sknn"]["peak_mib"] / payload["rss"]["sklearn"]["peak_mib"]

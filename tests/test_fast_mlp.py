@@ -4,7 +4,6 @@ import itertools
 
 import pytest
 import torch
-
 from _activations import ACTIVATION_CASES, IDS
 
 from sknn._fast_mlp import OUTPUTS, FastAdamStep, ManualMLPGrad, make_fast_step
