@@ -22,10 +22,11 @@ X = StandardScaler().fit_transform(X)
 
 
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
-def test_same_random_state_same_predictions_and_global_rng_untouched(solver):
+@pytest.mark.parametrize("activation", ["rrelu", "relu"])  # autograd, hand-derived step
+def test_same_random_state_same_predictions_and_global_rng_untouched(solver, activation):
     rng_state = torch.random.get_rng_state()
     params = dict(hidden_layer_sizes=(8, 8), max_iter=15, random_state=7, dropout=0.2,
-                  activation="rrelu", init="kaiming_normal", solver=solver)
+                  activation=activation, init="kaiming_normal", solver=solver)
     a = TorchMLPClassifier(**params).fit(X, y).predict_proba(X)
     b = TorchMLPClassifier(**params).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(a, b)
