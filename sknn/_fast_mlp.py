@@ -28,15 +28,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._pointwise import ACTIVATION_NAMES, as_rule
+from ._pointwise import as_rule
 
 __all__ = [
-    "ACTIVATIONS", "OUTPUTS", "FastAdamStep", "ManualMLPGrad", "fused_adam_", "make_fast_step",
+    "OUTPUTS", "FastAdamStep", "ManualMLPGrad", "fused_adam_", "make_fast_step",
     "per_layer_dropouts",
 ]
-
-#: Hidden activations with a closed form (:mod:`sknn._pointwise`).
-ACTIVATIONS = ACTIVATION_NAMES
 
 #: Output activations whose canonical loss gives the delta ``out(z) - y``.
 OUTPUTS = ("identity", "logistic", "softmax", "exp")
@@ -110,8 +107,9 @@ class ManualMLPGrad:
     biases : list of torch.Tensor
         Bias parameters, each shaped ``(fan_out,)``.
     activation : str or Pointwise
-        Hidden-layer activation: a name in :data:`ACTIVATIONS` (with its
-        default settings) or a :class:`~sknn._pointwise.Pointwise` rule.
+        Hidden-layer activation: a name in
+        :data:`sknn._pointwise.ACTIVATION_NAMES` (with its default settings)
+        or a :class:`~sknn._pointwise.Pointwise` rule.
     output : {"identity", "logistic", "softmax", "exp"}
         Output activation; selects the loss:
 

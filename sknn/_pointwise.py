@@ -13,7 +13,8 @@ type: a subclass may change ``forward``, so it gets None and autograd.
 The torch forms call the kernels autograd itself calls for these modules
 (``gelu_backward``, ``elu_backward``, ...), so the torch step reproduces
 autograd's numbers; the numpy forms are the same formulas (tests compare both
-against autograd: tests/test_fast_mlp.py, tests/test_numpy_path.py).
+against autograd on the literal definitions: tests/test_pointwise.py; and the
+training paths with each other: tests/test_fast_path.py, tests/test_numpy_path.py).
 
 ReLU, tanh, logistic and identity have a derivative that is a function of
 the activation's value, so they run in place and keep no pre-activation
@@ -31,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._activations import RReLU, make_activation
+from ._activations import ACTIVATIONS, RReLU, make_activation
 from ._device import thread_budget
 
 __all__ = ["ACTIVATION_NAMES", "IDENTITY", "Pointwise", "Scratch", "as_rule", "pointwise_rule"]
@@ -504,11 +505,9 @@ _BY_TYPE: dict[type, Callable[[nn.Module], Pointwise]] = {
     nn.Tanhshrink: lambda m: _TANHSHRINK,
 }
 
-# Registry names with a closed form (prelu learns its slope, rrelu draws it).
-ACTIVATION_NAMES = (
-    "identity", "relu", "tanh", "logistic", "sigmoid", "leaky_relu", "elu", "selu", "celu",
-    "gelu", "silu", "mish", "softplus", "hardtanh", "softsign", "tanhshrink",
-)
+#: Registry names with a closed form (not prelu, whose slope is learned, nor
+#: rrelu, whose slopes are drawn while training).
+ACTIVATION_NAMES = tuple(name for name, spec in ACTIVATIONS.items() if spec.factory in _BY_TYPE)
 
 
 def pointwise_rule(module: nn.Module, inference: bool = False) -> Pointwise | None:

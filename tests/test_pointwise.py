@@ -82,25 +82,22 @@ def test_randomised_leaky_relu_has_a_closed_form_at_predict_time_only():
 
 
 @pytest.mark.parametrize(
-    "params, training, inference",
+    "params, training, inference, rates",
     [
-        ({"activation": "gelu"}, "gelu", "gelu"),
-        ({"activation": torch.nn.SiLU}, "silu", "silu"),
-        ({"activation": "prelu"}, None, None),
-        ({"activation": "rrelu"}, None, "leaky_relu"),
-        ({"dropout": 0.2}, "relu", "relu"),
-        ({"dropout": [0.0, 0.3], "activation": "tanh"}, "tanh", "tanh"),
-        ({"normalization": "layer"}, None, None),
-        ({"hidden_layer_sizes": ()}, "identity", "identity"),
+        ({"activation": "gelu"}, "gelu", "gelu", [None, None]),
+        ({"activation": torch.nn.SiLU}, "silu", "silu", [None, None]),
+        ({"activation": "prelu"}, None, None, [None, None]),
+        ({"activation": "rrelu"}, None, "leaky_relu", [None, None]),
+        ({"dropout": 0.2}, "relu", "relu", [0.2, 0.2]),
+        ({"dropout": [0.0, 0.3], "activation": "tanh"}, "tanh", "tanh", [None, 0.3]),
+        ({"normalization": "layer"}, None, None, [None, None]),
+        ({"hidden_layer_sizes": ()}, "identity", "identity", []),
     ],
 )
-def test_plain_activation_of_a_module(params, training, inference):
+def test_plain_activation_of_a_module(params, training, inference, rates):
     params = {"hidden_layer_sizes": (4, 3), **params}
     net = MLPModule(5, params.pop("hidden_layer_sizes"), 2, random_state=0, **params)
     for found, expected in ((net.plain_activation(), training),
                             (net.plain_activation(inference=True), inference)):
         assert (found and found.name) == expected
-    rates = [None if d is None else d.p for d in net.hidden_dropouts()]
-    dropout = params.get("dropout", 0.0)
-    expected_rates = [dropout] * 2 if isinstance(dropout, float) else dropout
-    assert rates == [p or None for p in expected_rates][: len(rates)]
+    assert [None if d is None else d.p for d in net.hidden_dropouts()] == rates
