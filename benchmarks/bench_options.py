@@ -13,12 +13,18 @@ every step through autograd, as any other network), alternating, median of
 timed in the same repeats as a yardstick: it has none of these options, so
 that ratio says what an option costs next to the estimator users know, not a
 like-for-like race.
+
+A second table times the first fit of a fresh process per solver (what each
+worker of a parallel grid search pays once), with sknn's twins of the
+``torch.optim`` classes (``sknn/_lean_optim.py``) and with torch's own
+classes, whose compiler guards import ``torch._dynamo``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 
@@ -59,11 +65,63 @@ def _timed_fit(make, X, y, fast):
         estimator_base._FAST_PATH = True
 
 
+# The default adam (LeanAdam) and sgd (SklearnSGD) never used torch.optim's classes.
+FIRST_FIT_SOLVERS = ["adamw", "rmsprop", "adagrad", "nadam", "radam"]
+
+# Run in a fresh interpreter: import, one fit of the small case, report.
+_FIRST_FIT = """
+import sys, time
+sys.path.insert(0, {here!r})
+from _common import CASES, TorchMLPClassifier, quiet, sklearn_like_kwargs
+import sknn._optimizers
+if {torch_classes!r}:
+    sknn._optimizers.TWINS = {{}}
+case = CASES["small"]
+X, _, y, _ = case.load()
+est = TorchMLPClassifier(**sklearn_like_kwargs(case, X.shape[0]), solver={solver!r})
+with quiet():
+    t0 = time.perf_counter()
+    est.fit(X, y)
+print(time.perf_counter() - t0, "torch._dynamo" in sys.modules)
+"""
+
+
+def _first_fit(solver, torch_classes):
+    code = _FIRST_FIT.format(here=os.path.dirname(os.path.abspath(__file__)), solver=solver,
+                             torch_classes=torch_classes)
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
+                         text=True, check=True).stdout.split()
+    return float(out[0]), out[1] == "True"
+
+
+def first_fit_table(solvers, repeats):
+    """Print the first fit of a fresh process per solver, twins vs torch's classes."""
+    print(f"\nfirst fit of a fresh process (small case); median of {repeats}")
+    print(f"{'solver':12s} {'sknn s':>8s} {'torch.optim s':>13s} {'sknn/torch.optim':>16s} "
+          "torch._dynamo imported (sknn / torch.optim)")
+    for solver in solvers:
+        lean, full, imported = [], [], set()
+        for r in range(repeats):
+            for flag in ((False, True) if r % 2 == 0 else (True, False)):
+                seconds, dynamo = _first_fit(solver, flag)
+                (full if flag else lean).append(seconds)
+                imported.add((flag, dynamo))
+        print(f"{solver:12s} {median(lean):8.3f} {median(full):13.3f} "
+              f"{median(lean) / median(full):15.2f}x "
+              f"  {_yes_no(imported, False)} / {_yes_no(imported, True)}")
+
+
+def _yes_no(imported, torch_classes):
+    return "/".join(sorted({"yes" if d else "no" for f, d in imported if f == torch_classes}))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--options", default=",".join(OPTIONS),
                         help=f"comma-separated subset of {', '.join(OPTIONS)}")
+    parser.add_argument("--first-fit", default=",".join(FIRST_FIT_SOLVERS),
+                        help="solvers for the first-fit table ('' skips it)")
     args = parser.parse_args(argv)
     names = [n for n in args.options.split(",") if n]
     unknown = sorted(set(names) - set(OPTIONS))
@@ -93,6 +151,7 @@ def main(argv=None):
         print(f"{name:12s} {median(fast):8.3f} {median(slow):10.3f} "
               f"{median([f / s for f, s in zip(fast, slow)]):12.2f}x "
               f"{median([f / s for f, s in zip(fast, ref)]):17.2f}x")
+    first_fit_table([s for s in args.first_fit.split(",") if s], args.repeats)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ._lean_optim import TWINS
 from ._pointwise import as_rule
 
 __all__ = [
@@ -357,6 +358,10 @@ class ManualMLPGrad:
         return terms.sum(1).dot(wn)
 
 
+# torch's Adam classes and their twins without compiler guards.
+_ADAMS = (torch.optim.Adam, torch.optim.AdamW, TWINS[torch.optim.Adam], TWINS[torch.optim.AdamW])
+
+
 class FastAdamStep:
     """Step a ``torch.optim.Adam``/``AdamW`` with one fused kernel call.
 
@@ -416,12 +421,13 @@ class FastAdamStep:
     def supports(optimizer):
         """Return whether ``optimizer`` can be stepped by :class:`FastAdamStep`.
 
-        Plain (non-subclassed) Adam/AdamW, one parameter group, float scalar
+        Adam/AdamW (torch's classes or their twins in
+        :mod:`sknn._lean_optim`, no other subclass), one parameter group, float scalar
         hyper-parameters, no amsgrad/maximize/differentiable/capturable, all
         parameters dense, of one dtype (float32/float64) on one CPU or CUDA
         device, and any existing state in the standard layout.
         """
-        if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW):
+        if type(optimizer) not in _ADAMS:
             return False
         if len(optimizer.param_groups) != 1 or not hasattr(torch, "_fused_adam_"):
             return False

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from ._lean_adam import LeanAdam
+from ._lean_optim import TWINS
 from ._sgd import SklearnSGD
 
 
@@ -34,7 +35,9 @@ class OptimizerSpec:
     Parameters
     ----------
     cls : type or None
-        The ``torch.optim.Optimizer`` subclass (None for lbfgs).
+        The ``torch.optim.Optimizer`` subclass (None for lbfgs). sknn builds
+        its twin from :mod:`sknn._lean_optim` (same arithmetic and state,
+        no import of ``torch._dynamo``).
     kwargs : callable
         Maps the estimator's parameters (a dict) to constructor keyword arguments.
     description, lecture : str
@@ -119,6 +122,7 @@ def make_optimizer(solver, params, est_params: dict, optimizer_kwargs: dict | No
                 and LeanAdam.supports(params)):
             # The default configuration: no torch.optim machinery needed.
             return LeanAdam(params, **kwargs)
+        cls = TWINS.get(cls, cls)
     else:
         cls, kwargs = solver, _lr(est_params)
     kwargs.update(optimizer_kwargs or {})

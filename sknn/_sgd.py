@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import torch
 
+from ._lean_optim import CompilerFreeMethods
 
-class SklearnSGD(torch.optim.Optimizer):
+
+class SklearnSGD(CompilerFreeMethods, torch.optim.Optimizer):
     """Stochastic gradient descent with scikit-learn's momentum.
 
     Parameters
@@ -39,15 +41,6 @@ class SklearnSGD(torch.optim.Optimizer):
             )
         super().__init__(params, {"lr": lr, "momentum": momentum, "nesterov": nesterov,
                                   "weight_decay": weight_decay})
-
-    def add_param_group(self, param_group: dict) -> None:
-        """``torch.optim.Optimizer.add_param_group`` without its compiler guard.
-
-        The guard imports ``torch._dynamo`` on first use: ~1.2 s and ~70 MiB on
-        the first ``solver="sgd"`` fit of every process (and grid-search worker).
-        """
-        add = torch.optim.Optimizer.add_param_group
-        getattr(add, "__wrapped__", add)(self, param_group)
 
     @torch.no_grad()
     def step(self, closure=None):

@@ -134,23 +134,6 @@ def test_default_adam_equals_torch_adam():
     lean._optimizer.load_state_dict(full._optimizer.state_dict())
 
 
-@pytest.mark.parametrize("solver", ["adam", "sgd"])
-def test_fit_with_the_lecture_solvers_does_not_import_the_compiler(solver):
-    # torch._dynamo (imported by torch.optim's guards) costs ~1.2 s and 70 MiB.
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, numpy as np; from sknn import TorchMLPClassifier; "
-        "X = np.random.rand(30, 3); y = np.arange(30) % 2; "
-        f"TorchMLPClassifier((4,), max_iter=3, solver='{solver}').fit(X, y).predict(X); "
-        "print('torch._dynamo' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
-                         text=True, check=True)
-    assert out.stdout.strip() == "False"
-
-
 def test_predict_uses_the_fitted_activation_not_a_changed_parameter():
     Estimator, y = TARGETS["multiclass"]
     est = TorchMLPClassifier((6,), max_iter=5, random_state=0).fit(X, y)
