@@ -68,6 +68,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         class_weight=None,
         device="auto",
         compute_dtype="float32",
+        autocast=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -81,7 +82,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
             init_kwargs=init_kwargs, optimizer_kwargs=optimizer_kwargs,
             lr_scheduler=lr_scheduler, lr_scheduler_kwargs=lr_scheduler_kwargs,
             dropout=dropout, normalization=normalization, device=device,
-            compute_dtype=compute_dtype,
+            compute_dtype=compute_dtype, autocast=autocast,
         )
         self.class_weight = class_weight
 

@@ -9,6 +9,8 @@ import scipy.sparse as sp
 import torch
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+#: ``autocast`` names -> the reduced precision of the matmuls (mixed precision).
+AUTOCAST_DTYPES = {"bfloat16": torch.bfloat16}
 
 
 def parse_device(device) -> torch.device:

@@ -64,15 +64,30 @@ def _gather(arrays, perm, bounds):
         yield _take_rows(X, idx), _take_rows(Y, idx), swb, (stop - start) if swb is None else None
 
 
-def make_autograd_step(module, loss_fn, alpha: float, weights):
+def make_autograd_step(module, loss_fn, alpha: float, weights, autocast=None):
     """General training step: forward, scikit-learn's L2 term, backward.
+
+    With ``autocast`` (a torch dtype) the forward pass, and with it the
+    backward pass, runs under ``torch.autocast``: matmuls in that precision,
+    the weights, their gradients and the optimizer in theirs. The network's
+    output goes back to the weights' dtype before the loss, so the loss, its
+    gradient and the penalty are computed at full precision.
 
     Returns ``step(X, Y, sw, sw_sum) -> reported_loss`` (a 0-d tensor).
     """
+    forward = module
+    if autocast is not None:
+        device_type = next(module.parameters()).device.type
+        full = next(module.parameters()).dtype
+
+        def forward(X):
+            with torch.autocast(device_type, dtype=autocast):
+                z = module(X)
+            return z.to(full)
 
     def step(X, Y, sw, sw_sum):
         module.zero_grad(set_to_none=True)
-        objective, reported = loss_fn(module(X), Y, sw, sw_sum)
+        objective, reported = loss_fn(forward(X), Y, sw, sw_sum)
         if alpha:
             # scikit-learn divides the penalty by the batch's weight sum.
             penalty = (0.5 * alpha) * sum(w.square().sum() for w in weights) / sw_sum

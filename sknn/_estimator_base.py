@@ -26,6 +26,7 @@ from sklearn.utils.validation import _check_sample_weight
 from torch import nn
 
 from ._device import (
+    AUTOCAST_DTYPES,
     DTYPES,
     parse_device,
     resolve_device,
@@ -78,7 +79,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction,
         beta_1, beta_2, epsilon, n_iter_no_change, max_fun, activation_kwargs, init,
         init_kwargs, optimizer_kwargs, lr_scheduler, lr_scheduler_kwargs, dropout,
-        normalization, device, compute_dtype,
+        normalization, device, compute_dtype, autocast,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -113,6 +114,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         self.normalization = normalization
         self.device = device
         self.compute_dtype = compute_dtype
+        self.autocast = autocast
 
     # ------------------------------------------------------------------
     # What the classifier and the regressor define
@@ -424,8 +426,9 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
 
     def _plain_network(self):
         """``(activation rule, loss spec, dropout per hidden layer)`` when the
-        hand-derived gradients apply, else None."""
-        if not _FAST_PATH:
+        hand-derived gradients apply, else None (autocast: the hand-derived
+        steps compute at full precision, so it trains through autograd)."""
+        if not _FAST_PATH or self.autocast is not None:
             return None
         name = self._loss_name()
         spec = LOSSES[name]
@@ -440,7 +443,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         autograd everywhere else."""
         plain = self._plain_network()
         if plain is None:
-            return make_autograd_step(self.module_, loss_fn, self.alpha, weights)
+            autocast = None if self.autocast is None else AUTOCAST_DTYPES[self.autocast]
+            return make_autograd_step(self.module_, loss_fn, self.alpha, weights, autocast)
         activation, spec, dropouts = plain
         biases = [layer.bias for layer in self.module_.linear_layers()]
         scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0

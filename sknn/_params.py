@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import (
 from torch import nn
 
 from ._activations import ACTIVATIONS, make_activation
-from ._device import DTYPES, parse_device
+from ._device import AUTOCAST_DTYPES, DTYPES, parse_device
 from ._initializers import INITIALIZERS, InitContext, init_linear
 from ._module import NORMALIZATIONS
 from ._optimizers import OPTIMIZERS, make_optimizer
@@ -89,6 +89,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "normalization": [StrOptions(set(NORMALIZATIONS)), None],
     "device": [str, torch.device],
     "compute_dtype": [StrOptions(set(DTYPES))],
+    "autocast": [StrOptions(set(AUTOCAST_DTYPES)), None],
 }
 
 
@@ -158,6 +159,13 @@ def check_options(est, hidden: list[int]) -> None:
         parse_device(est.device)
     except ValueError as exc:
         raise _invalid(est, "device", str(exc)) from None
+    if est.autocast is not None:
+        if est.solver == "lbfgs":
+            raise _invalid(est, "autocast", "has no effect with solver='lbfgs' (it trains in "
+                           "float64); leave it None.")
+        if est.compute_dtype != "float32":
+            raise _invalid(est, "autocast", "needs compute_dtype='float32' (the precision of "
+                           f"the weights it keeps); got compute_dtype={est.compute_dtype!r}.")
     if est.solver == "lbfgs":
         for name in ("optimizer_kwargs", "lr_scheduler"):
             if getattr(est, name) is not None:

@@ -60,6 +60,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         huber_delta=1.0,
         device="auto",
         compute_dtype="float32",
+        autocast=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -73,7 +74,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
             init_kwargs=init_kwargs, optimizer_kwargs=optimizer_kwargs,
             lr_scheduler=lr_scheduler, lr_scheduler_kwargs=lr_scheduler_kwargs,
             dropout=dropout, normalization=normalization, device=device,
-            compute_dtype=compute_dtype,
+            compute_dtype=compute_dtype, autocast=autocast,
         )
         self.loss = loss
         self.huber_delta = huber_delta
