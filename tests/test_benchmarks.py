@@ -1,0 +1,47 @@
+"""The benchmark scripts run (tiny settings): a broken script is caught here,
+not when someone needs its numbers. Nothing is timed or compared."""
+
+import os
+import sys
+
+import pytest
+
+BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "benchmarks")
+
+
+@pytest.fixture(autouse=True)
+def benchmarks_on_path(monkeypatch):
+    monkeypatch.syspath_prepend(BENCHMARKS)
+
+
+def test_bench_options(capsys):
+    import bench_options
+
+    bench_options.main(["--options", "relu", "--repeats", "1", "--first-fit", "adamw"])
+    out = capsys.readouterr().out
+    assert "relu" in out and "adamw" in out and "no / yes" in out
+
+
+def test_bench_autocast(capsys):
+    import bench_autocast
+
+    bench_autocast.main(["--nets", "256x256/256", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert "CPU bfloat16 instructions" in out and "256x256/256" in out
+
+
+def test_bench_gpu_smoke_on_cpu(capsys):
+    import bench_gpu
+
+    assert bench_gpu.main(["--device", "cpu", "--rows", "3000", "--epochs", "1", "--hidden",
+                           "32,32", "--batch", "512", "--autocast", "bfloat16"]) == 0
+    out = capsys.readouterr().out
+    assert "fit (float32)" in out and "fit (bfloat16)" in out
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/cpuinfo")
+def test_cpu_flags_are_read():
+    import bench_autocast
+
+    assert bench_autocast.cpu_bf16_flags() != "unknown (no /proc/cpuinfo)"
