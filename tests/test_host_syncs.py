@@ -1,0 +1,65 @@
+"""No host sync inside an epoch on the torch paths (what a GPU run relies on).
+
+On a GPU every read of a device value (``.item()``, ``.tolist()``, ``bool(t)``,
+``float(t)``, ``.numpy()``) waits for all queued kernels. The engine reads
+the epoch's losses once at its end. Here, on the CPU, the calls themselves are
+counted: the count of a fit must not grow with the number of batches per epoch.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import sknn._estimator_base as base
+from sknn import TorchMLPClassifier, TorchMLPRegressor
+
+READS = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__", "numpy")
+
+
+def _count_reads(fit):
+    calls = []
+    with pytest.MonkeyPatch.context() as patch:
+        for name in READS:
+            original = getattr(torch.Tensor, name)
+
+            def counted(self, *args, _original=original, _name=name, **kwargs):
+                calls.append(_name)
+                return _original(self, *args, **kwargs)
+
+            patch.setattr(torch.Tensor, name, counted)
+        fit()
+    return calls
+
+
+CONFIGS = {
+    "hand-derived step": {},
+    "autograd step": {"normalization": "layer"},
+    "autocast": {"autocast": "bfloat16"},
+    "early stopping": {"early_stopping": True, "n_iter_no_change": 100},
+    "sgd adaptive": {"solver": "sgd", "learning_rate": "adaptive"},
+    "onecycle": {"lr_scheduler": "onecycle"},
+    "plateau": {"lr_scheduler": "plateau", "early_stopping": True},
+    "rmsprop": {"solver": "rmsprop"},
+    "dropout": {"dropout": 0.2},
+}
+
+
+@pytest.mark.parametrize("Estimator", [TorchMLPClassifier, TorchMLPRegressor])
+@pytest.mark.parametrize("config", list(CONFIGS))
+def test_reads_per_fit_do_not_grow_with_batches(monkeypatch, Estimator, config):
+    # The numpy step is a CPU-only path; the torch steps are what runs on a GPU.
+    monkeypatch.setattr(base, "_NUMPY_PATH", False)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 6))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0) if Estimator is TorchMLPClassifier \
+        else X[:, 0] + X[:, 1] ** 2
+    sw = rng.uniform(0.5, 2.0, size=400)
+    counts = []
+    for batch_size in (200, 20):  # 2 and 20 batches per epoch
+        est = Estimator(hidden_layer_sizes=(16,), max_iter=4, batch_size=batch_size,
+                        tol=0.0, random_state=0, **CONFIGS[config])
+        with pytest.warns(Warning):  # max_iter reached
+            reads = _count_reads(lambda est=est: est.fit(X, y, sample_weight=sw))
+        counts.append(len(reads))
+    assert counts[0] >= 4  # the epochs' losses are read (the counting works)
+    assert counts[0] == counts[1], f"{counts}: reads scale with the batches"
