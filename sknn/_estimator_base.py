@@ -41,7 +41,7 @@ from ._fitted_state import FittedNetworkMixin
 from ._lbfgs import train_lbfgs
 from ._losses import LOSSES, make_loss
 from ._module import MLPModule
-from ._numpy_mlp import NUMPY_MAX_WORK, NumpyMLPStep
+from ._numpy_mlp import NUMPY_MAX_WORK, NumpyMLPGradient, NumpyMLPStep
 from ._optimizers import STOCHASTIC, make_optimizer
 from ._params import PARAMETER_CONSTRAINTS, check_options, hidden_sizes, schedule_context
 from ._progress import Reporter
@@ -325,11 +325,16 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             to_tensor(X, dtype, device), to_tensor(Y, dtype, device),
             None if sw is None else to_tensor(sw, dtype, device),
         )
-        with thread_budget(len(data) * self._n_weights()):
+        work = len(data) * self._n_weights()
+        numpy_gradient = self._numpy_gradient(weights, work)
+        # As on the stochastic numpy path: a diverging fit is reported once.
+        quiet = np.errstate(all="ignore") if numpy_gradient is not None else nullcontext()
+        with thread_budget(work, blas=numpy_gradient is not None), quiet:
             result = train_lbfgs(
                 module=self.module_, loss_fn=loss_fn, alpha=self.alpha, weights=weights,
                 data=data, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
                 reporter=reporter, first_epoch=len(self.history_),
+                numpy_gradient=numpy_gradient,
             )
         self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
         self.loss_ = result.reported
@@ -469,6 +474,20 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0
         return NumpyMLPStep(weights, biases, optimizer, activation, spec.output, self.alpha, scale,
                             dropouts)
+
+    def _numpy_gradient(self, weights, work):
+        """The numpy objective for lbfgs on a small plain network, else None
+        (the same size limit as :meth:`_array_step`)."""
+        plain = self._plain_network()
+        if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH:
+            return None
+        activation, spec, dropouts = plain
+        biases = [layer.bias for layer in self.module_.linear_layers()]
+        if not NumpyMLPGradient.supports_network(weights, biases, activation, spec.output):
+            return None
+        scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0
+        return NumpyMLPGradient(weights, biases, activation, spec.output, self.alpha, scale,
+                                dropouts)
 
     def _make_optimizer(self, steps_per_epoch, incremental):
         params = self.module_.parameters()

@@ -1,7 +1,12 @@
 """scikit-learn's ``solver="lbfgs"``: scipy's L-BFGS-B on the full data set.
 
 The loss and its gradient come from torch (any module, any loss in the
-registry); scipy drives the iterations in float64 exactly as scikit-learn does.
+registry), or for plain networks on the CPU from
+:class:`sknn._numpy_mlp.NumpyMLPGradient` (the same closed-form gradients as
+the stochastic solvers' fast steps: scipy evaluates the objective a few
+hundred times per fit, and torch's per-operation and autograd overhead was
+most of the fit's time on small data); scipy drives the iterations in float64
+exactly as scikit-learn does.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from ._engine import TensorData
 
 def train_lbfgs(
     *, module, loss_fn, alpha: float, weights, data: TensorData, max_iter: int,
-    max_fun: int, tol: float, reporter, first_epoch: int,
+    max_fun: int, tol: float, reporter, first_epoch: int, numpy_gradient=None,
 ):
     """Minimise the full-batch objective with L-BFGS-B.
 
@@ -40,6 +45,10 @@ def train_lbfgs(
     reporter : sknn._progress.Reporter
     first_epoch : int
         Iterations recorded before this call (for ``history_``).
+    numpy_gradient : sknn._numpy_mlp.NumpyMLPGradient, optional
+        Computes the objective and its gradient instead of ``module`` and
+        ``loss_fn`` (same values to round-off), on its own flat copy of the
+        parameters, written back into ``module`` at the end.
 
     Returns
     -------
@@ -65,6 +74,11 @@ def train_lbfgs(
         last["reported"] = reported.item()
         return objective.item(), grad.detach().cpu().numpy().astype(np.float64)
 
+    if numpy_gradient is not None:
+        fun, x0 = _numpy_objective(numpy_gradient, data, last)
+    else:
+        x0 = parameters_to_vector(params).detach().cpu().numpy().astype(np.float64)
+
     records = []
     tic = [time.perf_counter()]
 
@@ -79,7 +93,6 @@ def train_lbfgs(
         tic[0] = time.perf_counter()
 
     module.train()
-    x0 = parameters_to_vector(params).detach().cpu().numpy().astype(np.float64)
     try:
         result = scipy.optimize.minimize(
             fun, x0, method="L-BFGS-B", jac=True, callback=callback,
@@ -88,8 +101,25 @@ def train_lbfgs(
     finally:
         reporter.close()
     fun(result.x)  # leave the module at the solution and read its reported loss
+    if numpy_gradient is not None:
+        numpy_gradient.sync()
     module.zero_grad(set_to_none=True)
     module.eval()
     result.reported = last["reported"]
     result.records = records
     return result
+
+
+def _numpy_objective(gradient, data: TensorData, last: dict):
+    """scipy's ``fun`` and ``x0`` over the flat parameters of ``gradient``."""
+    X, Y = data.X.numpy(), data.Y.numpy()
+    sw = None if data.sw is None else data.sw.numpy()
+
+    def fun(x):
+        np.copyto(gradient.flat, x)
+        data_loss, penalty = gradient.gradient(X, Y, sw)
+        last["reported"] = data_loss * gradient.report_scale + penalty
+        # A copy: scipy keeps the arrays it is given across calls.
+        return data_loss + penalty, gradient.grad.astype(np.float64)
+
+    return fun, gradient.flat.astype(np.float64)

@@ -18,6 +18,10 @@ path trained them. The updates (default Adam, scikit-learn's SGD:
 :mod:`sknn._numpy_updates`) are the torch optimizers', operation for
 operation; the results equal the torch path's to float round-off
 (tests/test_numpy_path.py).
+
+:class:`NumpyMLPGradient`, the loss and gradient without an update, is also
+the objective of ``solver="lbfgs"`` (:mod:`sknn._lbfgs`): scipy calls it a
+few hundred times per fit, so the same saving applies to every call.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from ._fast_mlp import per_layer_dropouts
 from ._numpy_updates import UPDATES, numpy_update, write_back
 from ._pointwise import ACTIVATION_NAMES, Pointwise, Scratch, as_rule
 
-__all__ = ["NUMPY_MAX_WORK", "NumpyMLPStep"]
+__all__ = ["NUMPY_MAX_WORK", "NumpyMLPGradient", "NumpyMLPStep"]
 
 #: Multiply-adds per training step (batch rows x weights) below which the
 #: numpy step is used on a CPU: the one-thread regime of
@@ -75,18 +79,14 @@ class _Buffers:
         self.out = np.empty((n, widths[-1]), dtype=dtype)
 
 
-class NumpyMLPStep:
-    """One training step (gradient + optimizer update) of a plain MLP, in numpy.
+class NumpyMLPGradient:
+    """Loss and gradient of a plain MLP in numpy, on a flat copy of its parameters.
 
     Parameters
     ----------
     weights, biases : list of torch.Tensor
         The module's ``Linear`` parameters (``(fan_out, fan_in)`` and
         ``(fan_out,)``), first layer first, float32 or float64 on the CPU.
-    optimizer : LeanAdam or SklearnSGD
-        Supplies the hyper-parameters (read at every step) and holds the
-        state, which is copied in here and written back by :meth:`sync`
-        (update rules: :mod:`sknn._numpy_updates`).
     activation : str or Pointwise
         A name in :data:`sknn._pointwise.ACTIVATION_NAMES` or a rule.
     output : {"identity", "logistic", "softmax", "exp"}
@@ -100,12 +100,20 @@ class NumpyMLPStep:
     dropouts : list of (Dropout or None), optional
         As for :class:`sknn._fast_mlp.ManualMLPGrad`: the masks are the
         module's (same generator and calls), so is the model.
+
+    Attributes
+    ----------
+    flat : ndarray
+        The parameters, all weights then all biases, each in torch's layout;
+        :meth:`sync` writes them back into the tensors.
+    grad : ndarray
+        The gradient of the last :meth:`gradient` call, laid out like ``flat``.
     """
 
-    def __init__(self, weights, biases, optimizer, activation, output, alpha, report_scale=1.0,
+    def __init__(self, weights, biases, activation, output, alpha, report_scale=1.0,
                  dropouts=None):
-        if not self.supports(weights, biases, optimizer, activation, output):
-            raise ValueError("NumpyMLPStep does not support this network or optimizer")
+        if not self.supports_network(weights, biases, activation, output):
+            raise ValueError("NumpyMLPGradient does not support this network")
         self.params = [*weights, *biases]
         self.activation = as_rule(activation)
         self.dropouts = per_layer_dropouts(dropouts, len(weights))
@@ -113,24 +121,22 @@ class NumpyMLPStep:
         self.alpha = float(alpha)
         self.report_scale = float(report_scale)
         self._widths = [w.shape[0] for w in weights]
-        self._flat = np.concatenate([p.detach().numpy().ravel() for p in self.params])
-        self._grad = np.zeros_like(self._flat)
-        self._tmp = np.empty_like(self._flat)
+        self.flat = np.concatenate([p.detach().numpy().ravel() for p in self.params])
+        self.grad = np.zeros_like(self.flat)
+        self._tmp = np.empty_like(self.flat)
         self._n_weight_values = sum(w.numel() for w in weights)
-        views, grads = _split(self._flat, self.params), _split(self._grad, self.params)
+        views, grads = _split(self.flat, self.params), _split(self.grad, self.params)
         n_layers = len(weights)
         self._W, self._b = views[:n_layers], views[n_layers:]
         self._W_t = [w.T for w in self._W]
         self._gW, self._gb = grads[:n_layers], grads[n_layers:]
-        self._update = numpy_update(optimizer, self.params)
-        self._dtype = self._flat.dtype
+        self._dtype = self.flat.dtype
         self._buffers = {}
 
     @staticmethod
-    def supports(weights, biases, optimizer, activation, output) -> bool:
-        """Whether this class can train these parameters with this optimizer."""
+    def supports_network(weights, biases, activation, output) -> bool:
+        """Whether this class can compute the gradient of these parameters."""
         params = [*weights, *biases]
-        group_params = {id(p) for g in optimizer.param_groups for p in g["params"]}
         return (
             (isinstance(activation, Pointwise) or activation in ACTIVATION_NAMES)
             and output in OUTPUTS
@@ -139,8 +145,6 @@ class NumpyMLPStep:
             and all(p.device.type == "cpu" for p in params)
             and len({p.dtype for p in params}) == 1
             and params[0].dtype in (torch.float32, torch.float64)
-            and {id(p) for p in params} == group_params
-            and any(rule.supports(optimizer, params) for rule in UPDATES)
         )
 
     def _buffers_for(self, n):
@@ -150,8 +154,8 @@ class NumpyMLPStep:
                                               self.activation.keeps_input, self.dropouts)
         return buf
 
-    def __call__(self, X, Y, sw=None, sw_sum=None):
-        """Compute the gradient of one batch and apply the optimizer's update.
+    def gradient(self, X, Y, sw=None):
+        """Write the gradient of one batch's objective into :attr:`grad`.
 
         Parameters
         ----------
@@ -159,14 +163,13 @@ class NumpyMLPStep:
         Y : ndarray of shape (n_samples, n_outputs)
             Encoded targets, same dtype as the parameters.
         sw : ndarray of shape (n_samples,) or None
-        sw_sum : ignored
-            Recomputed from ``sw`` (the engine's step signature).
 
         Returns
         -------
-        float
-            The batch's reported loss (scaled data loss plus L2 penalty),
-            before the update.
+        data_loss, penalty : float
+            The (weighted) mean loss and the L2 penalty: the objective is
+            their sum, scikit-learn reports ``report_scale * data_loss +
+            penalty``.
         """
         n = X.shape[0]
         buf = self._buffers_for(n)
@@ -198,14 +201,13 @@ class NumpyMLPStep:
                 D = D_prev
         penalty = 0.0
         if self.alpha:
-            w = self._flat[: self._n_weight_values]
+            w = self.flat[: self._n_weight_values]
             penalty = 0.5 * self.alpha * inv * float(np.dot(w, w))
             tmp = self._tmp[: self._n_weight_values]
             np.multiply(w, self.alpha * inv, out=tmp)
-            grad = self._grad[: self._n_weight_values]
+            grad = self.grad[: self._n_weight_values]
             np.add(grad, tmp, out=grad)
-        self._update.apply(self._flat, self._grad, self._tmp)
-        return data_loss * self.report_scale + penalty
+        return data_loss, penalty
 
     def _forward(self, X, buf):
         last = len(self._W) - 1
@@ -263,8 +265,64 @@ class NumpyMLPStep:
         return loss
 
     def sync(self):
+        """Write the parameters back into the torch tensors."""
+        write_back(self.params, self.flat)
+
+
+class NumpyMLPStep(NumpyMLPGradient):
+    """One training step (gradient + optimizer update) of a plain MLP, in numpy.
+
+    Parameters
+    ----------
+    weights, biases, activation, output, alpha, report_scale, dropouts
+        As for :class:`NumpyMLPGradient`.
+    optimizer : LeanAdam or SklearnSGD
+        Supplies the hyper-parameters (read at every step) and holds the
+        state, which is copied in here and written back by :meth:`sync`
+        (update rules: :mod:`sknn._numpy_updates`).
+    """
+
+    def __init__(self, weights, biases, optimizer, activation, output, alpha, report_scale=1.0,
+                 dropouts=None):
+        if not self.supports(weights, biases, optimizer, activation, output):
+            raise ValueError("NumpyMLPStep does not support this network or optimizer")
+        super().__init__(weights, biases, activation, output, alpha, report_scale, dropouts)
+        self._update = numpy_update(optimizer, self.params)
+
+    @staticmethod
+    def supports(weights, biases, optimizer, activation, output) -> bool:
+        """Whether this class can train these parameters with this optimizer."""
+        params = [*weights, *biases]
+        group_params = {id(p) for g in optimizer.param_groups for p in g["params"]}
+        return (
+            NumpyMLPGradient.supports_network(weights, biases, activation, output)
+            and {id(p) for p in params} == group_params
+            and any(rule.supports(optimizer, params) for rule in UPDATES)
+        )
+
+    def __call__(self, X, Y, sw=None, sw_sum=None):
+        """Compute the gradient of one batch and apply the optimizer's update.
+
+        Parameters
+        ----------
+        X, Y, sw
+            As for :meth:`NumpyMLPGradient.gradient`.
+        sw_sum : ignored
+            Recomputed from ``sw`` (the engine's step signature).
+
+        Returns
+        -------
+        float
+            The batch's reported loss (scaled data loss plus L2 penalty),
+            before the update.
+        """
+        data_loss, penalty = self.gradient(X, Y, sw)
+        self._update.apply(self.flat, self.grad, self._tmp)
+        return data_loss * self.report_scale + penalty
+
+    def sync(self):
         """Write the parameters and the optimizer's state back into the torch tensors."""
-        write_back(self.params, self._flat)
+        super().sync()
         self._update.sync()
 
 

@@ -191,3 +191,52 @@ def test_numpy_step_is_used_only_where_it_applies():
     big = TorchMLPClassifier((1024, 1024), max_iter=1)
     assert 90 * (5 * 1024 + 1024 * 1024 + 1024 * 3) > NUMPY_MAX_WORK
     assert _array_step(big, y) is None
+
+
+# -- solver="lbfgs": scipy's iterations on the numpy objective ------------------------------
+
+
+def _assert_same_lbfgs_model(a, b, rtol=1e-7):
+    assert a.n_iter_ == b.n_iter_
+    # No loss_curve_ with lbfgs (as in scikit-learn); history_ has the losses.
+    np.testing.assert_allclose([r["loss"] for r in a.history_],
+                               [r["loss"] for r in b.history_], rtol=rtol)
+    assert a.loss_ == pytest.approx(b.loss_, rel=rtol)
+    for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_allclose(u, v, rtol=rtol, atol=1e-9)
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("case", ACTIVATION_CASES, ids=IDS)
+def test_numpy_lbfgs_equals_torch_lbfgs(monkeypatch, target, case):
+    # L-BFGS amplifies round-off over its iterations: few of them, tight tolerance.
+    _, activation, kwargs, _ = case
+    numpy_fit, torch_fit = _both_paths(monkeypatch, target, solver="lbfgs", max_iter=12,
+                                       activation=activation, activation_kwargs=kwargs)
+    assert numpy_fit.n_iter_ > 1
+    _assert_same_lbfgs_model(numpy_fit, torch_fit)
+
+
+@pytest.mark.parametrize("target", ["multiclass", "binary", "squared_error"])
+def test_numpy_lbfgs_with_sample_weights_dropout_and_warm_start(monkeypatch, target):
+    def fit(est, y):
+        est.fit(X, y, sample_weight=SW)
+        return est.set_params(warm_start=True, max_iter=5).fit(X, y, sample_weight=SW)
+
+    a, b = _both_paths(monkeypatch, target, fit=fit, solver="lbfgs", max_iter=10)
+    _assert_same_lbfgs_model(a, b)
+    a, b = _both_paths(monkeypatch, target, solver="lbfgs", max_iter=10, dropout=0.2)
+    _assert_same_lbfgs_model(a, b)
+
+
+def test_numpy_lbfgs_is_used_only_where_it_applies():
+    y = TARGETS["multiclass"][1]
+    for params, expected in [({}, True), ({"activation": "gelu"}, True),
+                             ({"activation": "prelu"}, False),
+                             ({"normalization": "batch"}, False)]:
+        est = TorchMLPClassifier(**{"hidden_layer_sizes": (8,), "max_iter": 2,
+                                    "solver": "lbfgs", **params}).fit(X, y)
+        weights = [layer.weight for layer in est.module_.linear_layers()]
+        got = est._numpy_gradient(weights, len(X) * est._n_weights())
+        assert (got is not None) == expected, params
+    assert est._numpy_gradient(weights, NUMPY_MAX_WORK) is None  # big: torch's threads
