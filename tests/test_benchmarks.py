@@ -31,6 +31,14 @@ def test_bench_autocast(capsys):
     assert "CPU bfloat16 instructions" in out and "256x256/256" in out
 
 
+def test_bench_lbfgs(capsys):
+    import bench_lbfgs
+
+    bench_lbfgs.main(["--cases", "tiny", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert "tiny" in out and "sknn/sklearn" in out
+
+
 def test_bench_gpu_smoke_on_cpu(capsys):
     import bench_gpu
 
