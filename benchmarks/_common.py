@@ -275,6 +275,40 @@ def timed_fit(lib, case, X_train, y_train, X_test, y_test):
     return elapsed, acc
 
 
+def subset_option(parser, flag, choices):
+    """Add ``flag`` to ``parser``: a comma-separated subset of ``choices``, all by default."""
+    parser.add_argument(flag, default=",".join(choices),
+                        help=f"comma-separated subset of {', '.join(choices)}")
+
+
+def chosen(parser, value, choices, what):
+    """The names in the comma-separated ``value``; a parser error for unknown ones."""
+    names = [n for n in value.split(",") if n]
+    unknown = sorted(set(names) - set(choices))
+    if unknown:
+        parser.error(f"unknown {what} {unknown}; choose from {list(choices)}")
+    return names
+
+
+def fit_timed(make, X, y, fast=True):
+    """Fit ``make()`` on ``X, y``; return ``(seconds, estimator)``.
+
+    ``fast=False`` switches sknn's hand-derived steps off for the fit
+    (``sknn._estimator_base._FAST_PATH``): every step through autograd.
+    """
+    import sknn._estimator_base as estimator_base
+
+    estimator_base._FAST_PATH = fast
+    try:
+        est = make()
+        with quiet():
+            t0 = time.perf_counter()
+            est.fit(X, y)
+            return time.perf_counter() - t0, est
+    finally:
+        estimator_base._FAST_PATH = True
+
+
 def median(values):
     """Median that tolerates an empty list (returns nan)."""
     return statistics.median(values) if values else float("nan")

@@ -29,9 +29,11 @@ from _common import (
     RANDOM_STATE,
     Case,
     TorchMLPClassifier,
+    chosen,
     matmul_peak_gflops,
     median,
     quiet,
+    subset_option,
     training_flops,
 )
 
@@ -73,13 +75,9 @@ def _fit(hidden, batch, autocast, data):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--nets", default=",".join(NETS),
-                        help=f"comma-separated subset of {', '.join(NETS)}")
+    subset_option(parser, "--nets", NETS)
     args = parser.parse_args(argv)
-    names = [n for n in args.nets.split(",") if n]
-    unknown = sorted(set(names) - set(NETS))
-    if unknown:
-        parser.error(f"unknown nets {unknown}; choose from {list(NETS)}")
+    names = chosen(parser, args.nets, NETS, "nets")
 
     data = Case("autocast", "synthetic-100000x100", (), EPOCHS, None).load(quick=True)
     n_train, n_in = data[0].shape

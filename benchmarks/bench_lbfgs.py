@@ -20,41 +20,35 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import CASES, RANDOM_STATE, MLPClassifier, TorchMLPClassifier, median, quiet
-
-import sknn._estimator_base as estimator_base
+from _common import (
+    CASES,
+    RANDOM_STATE,
+    MLPClassifier,
+    TorchMLPClassifier,
+    chosen,
+    fit_timed,
+    median,
+    subset_option,
+)
 
 LBFGS_CASES = ("tiny", "small", "medium")
 
 
 def _fit(make, data, fast=True):
     X_train, X_test, y_train, y_test = data
-    estimator_base._FAST_PATH = fast
-    try:
-        est = make()
-        with quiet():
-            t0 = time.perf_counter()
-            est.fit(X_train, y_train)
-            seconds = time.perf_counter() - t0
-    finally:
-        estimator_base._FAST_PATH = True
+    seconds, est = fit_timed(make, X_train, y_train, fast)
     return seconds, est.n_iter_, est.score(X_test, y_test)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--cases", default=",".join(LBFGS_CASES),
-                        help=f"comma-separated subset of {', '.join(LBFGS_CASES)}")
+    subset_option(parser, "--cases", LBFGS_CASES)
     args = parser.parse_args(argv)
-    names = [n for n in args.cases.split(",") if n]
-    unknown = sorted(set(names) - set(LBFGS_CASES))
-    if unknown:
-        parser.error(f"unknown cases {unknown}; choose from {list(LBFGS_CASES)}")
+    names = chosen(parser, args.cases, LBFGS_CASES, "cases")
 
     print(f"solver='lbfgs', max_iter=200, scikit-learn's defaults; median of {args.repeats}")
     print(f"{'case':8s} {'sknn s':>8s} {'sklearn s':>9s} {'sknn/sklearn':>12s} "

@@ -26,13 +26,19 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import CASES, TorchMLPClassifier, make_sklearn, median, quiet, sklearn_like_kwargs
-
-import sknn._estimator_base as estimator_base
+from _common import (
+    CASES,
+    TorchMLPClassifier,
+    chosen,
+    fit_timed,
+    make_sklearn,
+    median,
+    sklearn_like_kwargs,
+    subset_option,
+)
 
 OPTIONS = {
     "relu": {},
@@ -54,15 +60,7 @@ OPTIONS = {
 
 
 def _timed_fit(make, X, y, fast):
-    estimator_base._FAST_PATH = fast
-    try:
-        est = make()
-        with quiet():
-            t0 = time.perf_counter()
-            est.fit(X, y)
-        return time.perf_counter() - t0
-    finally:
-        estimator_base._FAST_PATH = True
+    return fit_timed(make, X, y, fast)[0]
 
 
 # The default adam (LeanAdam) and sgd (SklearnSGD) never used torch.optim's classes.
@@ -118,15 +116,11 @@ def _yes_no(imported, torch_classes):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--options", default=",".join(OPTIONS),
-                        help=f"comma-separated subset of {', '.join(OPTIONS)}")
+    subset_option(parser, "--options", OPTIONS)
     parser.add_argument("--first-fit", default=",".join(FIRST_FIT_SOLVERS),
                         help="solvers for the first-fit table ('' skips it)")
     args = parser.parse_args(argv)
-    names = [n for n in args.options.split(",") if n]
-    unknown = sorted(set(names) - set(OPTIONS))
-    if unknown:
-        parser.error(f"unknown options {unknown}; choose from {list(OPTIONS)}")
+    names = chosen(parser, args.options, OPTIONS, "options")
 
     case = CASES["small"]
     X_train, _, y_train, _ = case.load()
