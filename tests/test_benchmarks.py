@@ -53,3 +53,15 @@ def test_cpu_flags_are_read():
     import bench_autocast
 
     assert bench_autocast.cpu_bf16_flags() != "unknown (no /proc/cpuinfo)"
+
+
+def test_bench_threads_restores_the_thresholds(capsys):
+    import bench_threads
+
+    import sknn._device as device
+    import sknn._estimator_base as estimator_base
+
+    before = (estimator_base.NUMPY_MAX_WORK, device.PARALLEL_WORK)
+    bench_threads.main(["--cases", "tiny", "--repeats", "1", "--quick", "--busy"])
+    assert (estimator_base.NUMPY_MAX_WORK, device.PARALLEL_WORK) == before
+    assert "another process busy: True" in capsys.readouterr().out
