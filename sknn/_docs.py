@@ -109,10 +109,11 @@ autocast : {None, 'bfloat16'}, default=None
     Mixed-precision training with the stochastic solvers: the forward and
     backward matmuls run in bfloat16 under ``torch.autocast``, while the
     weights, gradients, optimizer state, loss and predictions stay float32
-    (needs ``compute_dtype='float32'``). Pays off for wide layers on hardware
-    with native bfloat16 matmuls (recent GPUs; CPUs with AVX512-BF16 or AMX);
-    elsewhere it is slower. bfloat16 keeps 8 bits of mantissa, so the fitted
-    model differs from a float32 fit by more than rounding.
+    (needs ``compute_dtype='float32'``). Pays off for wide layers (about 512
+    units and more) on hardware with native bfloat16 matmuls (recent GPUs;
+    CPUs with AVX512-BF16 or AMX); elsewhere it gains little or is slower.
+    bfloat16 keeps 8 bits of mantissa, so the fitted model differs from a
+    float32 fit by more than rounding.
 """
 
 ATTRIBUTES = """\

@@ -431,9 +431,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
 
     def _plain_network(self):
         """``(activation rule, loss spec, dropout per hidden layer)`` when the
-        hand-derived gradients apply, else None (autocast: the hand-derived
-        steps compute at full precision, so it trains through autograd)."""
-        if not _FAST_PATH or self.autocast is not None:
+        hand-derived gradients apply, else None."""
+        if not _FAST_PATH:
             return None
         name = self._loss_name()
         spec = LOSSES[name]
@@ -447,25 +446,26 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         """The hand-derived step where it applies (same results, less overhead),
         autograd everywhere else."""
         plain = self._plain_network()
+        autocast = None if self.autocast is None else AUTOCAST_DTYPES[self.autocast]
         if plain is None:
-            autocast = None if self.autocast is None else AUTOCAST_DTYPES[self.autocast]
             return make_autograd_step(self.module_, loss_fn, self.alpha, weights, autocast)
         activation, spec, dropouts = plain
         biases = [layer.bias for layer in self.module_.linear_layers()]
         scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0
         return make_fast_step(weights, biases, activation, spec.output, self.alpha, scale,
-                              dropouts)
+                              dropouts, autocast)
 
     def _array_step(self, optimizer, weights, work):
         """The numpy step for small plain networks trained by the default Adam or
-        scikit-learn's SGD (without a torch lr_scheduler), else None.
+        scikit-learn's SGD (without a torch lr_scheduler or autocast: numpy
+        computes at full precision), else None.
 
         Below :data:`~sknn._numpy_mlp.NUMPY_MAX_WORK` multiply-adds per step a
         step costs what its operations cost to launch, which is less in numpy.
         """
         plain = self._plain_network()
         if (plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH
-                or self.lr_scheduler is not None):
+                or self.lr_scheduler is not None or self.autocast is not None):
             return None
         activation, spec, dropouts = plain
         biases = [layer.bias for layer in self.module_.linear_layers()]

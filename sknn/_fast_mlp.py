@@ -265,25 +265,7 @@ class ManualMLPGrad:
         self._check_views()
         z = self._forward(X, buf)
         D = buf.deltas[-1]
-
-        if sw is None:
-            data_loss = self._output_delta_and_loss(z, Y, D, buf, None)
-            # dLoss/dz = (out(z) - y) / n. Scaling the (small) output delta
-            # once propagates linearly through the whole backward pass.
-            D.mul_(buf.inv)
-            penalty = self._penalty(buf.pen)
-            pen_beta = self.alpha / n  # a Python float is free as addmm's beta
-            pen_coef = None
-        else:
-            sw = sw.to(dtype=X.dtype)
-            sw_sum = sw.sum()
-            wn = sw / sw_sum
-            data_loss = self._output_delta_and_loss(z, Y, D, buf, wn)
-            D.mul_(wn.unsqueeze(1))
-            # alpha / sw_sum stays a tensor: turning it into a Python float
-            # would force a device sync.
-            pen_coef = self.alpha / sw_sum
-            penalty = self._penalty(pen_coef * 0.5)
+        data_loss, penalty, pen_beta, pen_coef = self._loss_and_output_delta(z, Y, sw, D, buf)
 
         act_bwd = self.activation.torch_backward
         for i in range(len(self.weights) - 1, -1, -1):
@@ -309,6 +291,32 @@ class ManualMLPGrad:
                     act_bwd(D_prev, buf.pres[i - 1], buf.acts[i - 1])
                 D = D_prev
         return data_loss, penalty
+
+    def _loss_and_output_delta(self, z, Y, sw, D, buf):
+        """Losses, and ``dLoss/dz`` in ``D``; with the L2 term's gradient coefficient.
+
+        Returns ``(data_loss, penalty, pen_beta, pen_coef)``: without sample
+        weights the coefficient ``alpha / n`` is the Python float ``pen_beta``
+        (``pen_coef`` None), with them the 0-d tensor ``pen_coef``.
+        """
+        n = z.shape[0]
+        if sw is None:
+            data_loss = self._output_delta_and_loss(z, Y, D, buf, None)
+            # dLoss/dz = (out(z) - y) / n. Scaling the (small) output delta
+            # once propagates linearly through the whole backward pass.
+            D.mul_(buf.inv)
+            penalty = self._penalty(buf.pen)
+            # A Python float is free as addmm's beta.
+            return data_loss, penalty, self.alpha / n, None
+        sw = sw.to(dtype=z.dtype)
+        sw_sum = sw.sum()
+        wn = sw / sw_sum
+        data_loss = self._output_delta_and_loss(z, Y, D, buf, wn)
+        D.mul_(wn.unsqueeze(1))
+        # alpha / sw_sum stays a tensor: turning it into a Python float
+        # would force a device sync.
+        pen_coef = self.alpha / sw_sum
+        return data_loss, self._penalty(pen_coef * 0.5), None, pen_coef
 
     def _penalty(self, half_coef):
         """Return ``half_coef * sum ||W||**2`` as a 0-d tensor (``half_coef``: 0-d tensor)."""
@@ -504,7 +512,7 @@ def per_layer_dropouts(dropouts, n_layers):
 
 
 def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0,
-                   dropouts=None):
+                   dropouts=None, autocast=None):
     """Return an engine-style ``step(X, Y, sw, sw_sum) -> reported_loss``.
 
     Drop-in for ``sknn._engine.make_autograd_step`` on eligible networks: it
@@ -520,12 +528,21 @@ def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0,
     report_scale : float, default=1.0
         scikit-learn reports the multi-output squared error averaged over
         outputs while training on its sum: pass ``1 / n_outputs`` there.
+    autocast : torch.dtype, optional
+        Matmuls in this precision, as under ``torch.autocast``
+        (:class:`sknn._fast_mlp_mixed.MixedPrecisionMLPGrad`).
 
     Returns
     -------
     callable
     """
-    grad_fn = ManualMLPGrad(weights, biases, activation, output, alpha, dropouts)
+    if autocast is None:
+        grad_fn = ManualMLPGrad(weights, biases, activation, output, alpha, dropouts)
+    else:
+        from ._fast_mlp_mixed import MixedPrecisionMLPGrad
+
+        grad_fn = MixedPrecisionMLPGrad(weights, biases, activation, output, alpha, dropouts,
+                                        low=autocast)
 
     def step(X, Y, sw=None, sw_sum=None):
         data_loss, penalty = grad_fn(X, Y, sw)

@@ -34,9 +34,15 @@ def _manual_step(module, X, y, lr, autocast):
     return [layer.weight.detach().T.numpy() for layer in module.linear_layers()]
 
 
-def test_step_is_torch_autocast_recipe(digits):
+@pytest.mark.parametrize("activation", ["relu", "tanh", "gelu"])
+@pytest.mark.parametrize("fast", [True, False], ids=["hand-derived", "autograd"])
+def test_step_is_torch_autocast_recipe(monkeypatch, digits, activation, fast):
+    import sknn._estimator_base as base
+
+    monkeypatch.setattr(base, "_FAST_PATH", fast)
     X, _, y, _ = digits
-    est = TorchMLPClassifier((64, 32), solver="sgd", momentum=0.0, learning_rate_init=0.5,
+    est = TorchMLPClassifier((64, 32), activation=activation, solver="sgd", momentum=0.0,
+                             learning_rate_init=0.5,
                              batch_size=len(X), shuffle=False, alpha=0.0, max_iter=1,
                              warm_start=True, random_state=0)
     with pytest.warns(Warning):

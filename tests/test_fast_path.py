@@ -140,3 +140,42 @@ def test_predict_uses_the_fitted_activation_not_a_changed_parameter():
     expected = est.predict_proba(X[:3])
     est.set_params(activation="tanh", normalization="batch")  # not refitted
     np.testing.assert_array_equal(est.predict_proba(X[:3]), expected)
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("case", ACTIVATION_CASES, ids=IDS)
+@pytest.mark.parametrize("dropout", [0.0, 0.2])
+def test_mixed_precision_fast_path_equals_autograd_under_autocast(monkeypatch, target, case,
+                                                                  dropout):
+    # autocast="bfloat16": the hand-derived bfloat16 step against autograd under
+    # torch.autocast. Most runs agree bit for bit; float32 round-off in the
+    # loss or penalty can flip a bfloat16 rounding, and activations torch
+    # composes from several bfloat16 operations (softsign, tanhshrink) round in
+    # other places: at most 0.3% of the largest weight apart after 15 steps.
+    # (tests/test_autocast.py checks the step against the autocast recipe.)
+    Estimator, y = TARGETS[target]
+    _, activation, kwargs, _ = case
+    params = {"activation": activation, "activation_kwargs": kwargs, "dropout": dropout,
+              "autocast": "bfloat16"}
+    if Estimator is TorchMLPRegressor and y.ndim == 1:
+        params["loss"] = "poisson"
+    fits = []
+    for fast in (True, False):
+        monkeypatch.setattr(base, "_FAST_PATH", fast)
+        monkeypatch.setattr(base, "_NUMPY_PATH", False)
+        fits.append(Estimator(hidden_layer_sizes=(7, 6), max_iter=15, batch_size=32,
+                              random_state=0, alpha=1e-2, **params).fit(X, y))
+    fast, slow = fits
+    np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=2e-3)
+    for a, b in zip(fast.coefs_ + fast.intercepts_, slow.coefs_ + slow.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=0, atol=5e-3 * np.abs(b).max())
+
+
+def test_mixed_precision_fast_path_is_used_for_plain_networks():
+    from sknn._fast_mlp_mixed import MixedPrecisionMLPGrad
+
+    Estimator, y = TARGETS["multiclass"]
+    est = TorchMLPClassifier((6,), max_iter=2, autocast="bfloat16").fit(X, y)
+    weights = [layer.weight for layer in est.module_.linear_layers()]
+    assert isinstance(est._training_step(None, weights).grad_fn, MixedPrecisionMLPGrad)
+    assert est._array_step(est._optimizer, weights, 1) is None  # numpy is full precision
