@@ -217,11 +217,14 @@ class ManualMLPGrad:
         self._check_views()
         return self._forward(X, self._get_buffers(X.shape[0], X), train=False)
 
-    def _forward(self, X, buf, train=True):
+    def _forward(self, X, buf, train=True, weights_t=None, biases=None):
+        # weights_t/biases: other copies of the parameters to compute with
+        # (sknn._fast_mlp_mixed's low-precision ones), the buffers to match.
         act_fwd = self.activation.torch_forward
         last = len(self.weights) - 1
         a = X
-        for i, (w_t, b) in enumerate(zip(self._w_t, self.biases)):
+        layers = zip(weights_t or self._w_t, biases or self.biases)
+        for i, (w_t, b) in enumerate(layers):
             pre = buf.pres[i]
             # z = b + a W^T in one BLAS call, straight into the buffer.
             torch.addmm(b, a, w_t, out=pre)
@@ -267,7 +270,6 @@ class ManualMLPGrad:
         D = buf.deltas[-1]
         data_loss, penalty, pen_beta, pen_coef = self._loss_and_output_delta(z, Y, sw, D, buf)
 
-        act_bwd = self.activation.torch_backward
         for i in range(len(self.weights) - 1, -1, -1):
             W = self.weights[i]
             a_prev = X if i == 0 else buf.outs[i - 1]
@@ -282,15 +284,20 @@ class ManualMLPGrad:
                     gW.addcmul_(W, pen_coef)
             torch.sum(D, 0, out=gbs[i])
             if i > 0:
-                D_prev = buf.deltas[i - 1]
-                torch.mm(D, W, out=D_prev)
-                drop = self.dropouts[i - 1]
-                if drop is not None:
-                    D_prev.div_(1 - drop.p).mul_(buf.keeps[i - 1])
-                if act_bwd is not None:
-                    act_bwd(D_prev, buf.pres[i - 1], buf.acts[i - 1])
-                D = D_prev
+                D = self._delta_below(i, D, W, buf)
         return data_loss, penalty
+
+    def _delta_below(self, i, D, W, buf):
+        """``dLoss/dz`` of layer ``i - 1`` (into ``buf.deltas[i - 1]``) from layer ``i``'s ``D``."""
+        D_prev = buf.deltas[i - 1]
+        torch.mm(D, W, out=D_prev)
+        drop = self.dropouts[i - 1]
+        if drop is not None:
+            D_prev.div_(1 - drop.p).mul_(buf.keeps[i - 1])
+        act_bwd = self.activation.torch_backward
+        if act_bwd is not None:
+            act_bwd(D_prev, buf.pres[i - 1], buf.acts[i - 1])
+        return D_prev
 
     def _loss_and_output_delta(self, z, Y, sw, D, buf):
         """Losses, and ``dLoss/dz`` in ``D``; with the L2 term's gradient coefficient.

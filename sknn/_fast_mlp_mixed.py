@@ -16,26 +16,9 @@ from __future__ import annotations
 
 import torch
 
-from ._fast_mlp import ManualMLPGrad
+from ._fast_mlp import ManualMLPGrad, _Buffers
 
 __all__ = ["MixedPrecisionMLPGrad"]
-
-
-class _LowBuffers:
-    """Low-precision activations and deltas for one batch size."""
-
-    def __init__(self, n, n_in, widths, low, device, keeps_input, dropouts):
-        self.x = torch.empty(n, n_in, dtype=low, device=device)
-        self.acts = [torch.empty(n, w, dtype=low, device=device) for w in widths]
-        self.pres = [
-            torch.empty(n, w, dtype=low, device=device) if keeps_input and i < len(widths) - 1
-            else a for i, (w, a) in enumerate(zip(widths, self.acts))
-        ]
-        self.keeps = [None if d is None else torch.empty(n, w, dtype=low, device=device)
-                      for w, d in zip(widths, dropouts)]
-        self.outs = [a if k is None else torch.empty_like(a) for a, k in zip(self.acts, self.keeps)]
-        self.deltas = [torch.empty(n, w, dtype=low, device=device) for w in widths]
-        self.deltas_t = [d.t() for d in self.deltas]
 
 
 class MixedPrecisionMLPGrad(ManualMLPGrad):
@@ -61,56 +44,46 @@ class MixedPrecisionMLPGrad(ManualMLPGrad):
         self._low_buffers = {}
 
     def _low_for(self, X):
+        """Low-precision buffers for this batch size: the input's, and the layers'."""
         n = X.shape[0]
-        buf = self._low_buffers.get(n)
-        if buf is None:
-            buf = self._low_buffers[n] = _LowBuffers(
-                n, X.shape[1], self._widths, self.low, X.device,
-                self.activation.keeps_input, self.dropouts,
+        if n not in self._low_buffers:
+            self._low_buffers[n] = (
+                torch.empty(n, X.shape[1], dtype=self.low, device=X.device),
+                _Buffers(n, self._widths, self.alpha, self.low, X.device,
+                         self.activation.keeps_input, self.dropouts),
             )
-        return buf
+        return self._low_buffers[n]
 
-    def _forward_low(self, X, low, train):
-        # autocast casts the parameters at every step: they change every step.
+    def _forward_low(self, X, train):
+        """Cast X and the parameters (they change every step, as autocast
+        casts them every step), then the forward pass in low precision."""
         for target, source in zip([*self._w_low, *self._b_low], [*self.weights, *self.biases]):
             target.copy_(source)
-        low.x.copy_(X)
-        act_fwd = self.activation.torch_forward
-        last = len(self.weights) - 1
-        a = low.x
-        for i, (w_t, b) in enumerate(zip(self._w_low_t, self._b_low)):
-            pre = low.pres[i]
-            torch.addmm(b, a, w_t, out=pre)
-            if i != last and act_fwd is not None:
-                act_fwd(pre, low.acts[i])
-            a = low.acts[i]
-            drop = self.dropouts[i]
-            if drop is not None and train:
-                keep = low.keeps[i].bernoulli_(1 - drop.p, generator=drop.generator)
-                a = torch.mul(a, keep, out=low.outs[i]).div_(1 - drop.p)
-        return a
+        x, low = self._low_for(X)
+        x.copy_(X)
+        return self._forward(x, low, train, self._w_low_t, self._b_low), x, low
 
     @torch.no_grad()
     def forward(self, X):
         """The raw output ``z`` in the parameters' dtype, computed in low precision."""
-        return self._forward_low(X, self._low_for(X), train=False).to(self.weights[0].dtype)
+        return self._forward_low(X, train=False)[0].to(self.weights[0].dtype)
 
     @torch.no_grad()
     def __call__(self, X, Y, sw=None):
         """As :meth:`ManualMLPGrad.__call__`, with low-precision matmuls."""
         buf = self._get_buffers(X.shape[0], X)
-        low = self._low_for(X)
         gWs, gbs = self._grads()
+        self._check_views()  # the penalty reads views of the weights
+        z_low, x, low = self._forward_low(X, train=True)
         z = buf.acts[-1]
-        z.copy_(self._forward_low(X, low, train=True))
+        z.copy_(z_low)
         D = buf.deltas[-1]
         data_loss, penalty, pen_beta, pen_coef = self._loss_and_output_delta(z, Y, sw, D, buf)
         D = low.deltas[-1]
         D.copy_(buf.deltas[-1])
 
-        act_bwd = self.activation.torch_backward
         for i in range(len(self.weights) - 1, -1, -1):
-            a_prev = low.x if i == 0 else low.outs[i - 1]
+            a_prev = x if i == 0 else low.outs[i - 1]
             gW = gWs[i]
             gW.copy_(torch.mm(low.deltas_t[i], a_prev, out=self._gW_low[i]))
             if pen_coef is not None:
@@ -120,12 +93,5 @@ class MixedPrecisionMLPGrad(ManualMLPGrad):
                 gW.add_(self.weights[i], alpha=pen_beta)
             gbs[i].copy_(torch.sum(D, 0, out=self._gb_low[i]))
             if i > 0:
-                D_prev = low.deltas[i - 1]
-                torch.mm(D, self._w_low[i], out=D_prev)
-                drop = self.dropouts[i - 1]
-                if drop is not None:
-                    D_prev.div_(1 - drop.p).mul_(low.keeps[i - 1])
-                if act_bwd is not None:
-                    act_bwd(D_prev, low.pres[i - 1], low.acts[i - 1])
-                D = D_prev
+                D = self._delta_below(i, D, self._w_low[i], low)
         return data_loss, penalty
