@@ -115,12 +115,18 @@ class StoppingRule:
         self.best_score = -np.inf if use_validation else None
         self.best_state: dict | None = None
 
-    def update(self, loss: float, score: float | None, module) -> bool:
-        """Record one epoch; return True once it has stalled too long."""
+    def update(self, loss: float, score: float | None, module, sync=None) -> bool:
+        """Record one epoch; return True once it has stalled too long.
+
+        ``sync``, if given, brings ``module`` up to date; it is called only
+        when the best weights are about to be copied from it.
+        """
         if self.use_validation:
             self.count = self.count + 1 if score < self.best_score + self.tol else 0
             if score > self.best_score:
                 self.best_score = score
+                if sync is not None:
+                    sync()
                 self.best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
         else:
             self.count = self.count + 1 if loss > self.best_loss - self.tol else 0
@@ -143,12 +149,16 @@ def _validate(module, data: TensorData, loss_fn, output: str, score_fn):
     """Validation loss and score as device tensors (no host sync)."""
     module.eval()
     with torch.no_grad():
-        z = module(data.X)
-        sw_sum = len(data) if data.sw is None else data.sw.sum()
-        _, val_loss = loss_fn(z, data.Y, data.sw, sw_sum)
-        score = score_fn(z, OUTPUT_ACTIVATIONS[output](z), data.Y, data.sw)
+        scores = _validation_scores(module(data.X), data, loss_fn, output, score_fn)
     module.train()
-    return val_loss, score
+    return scores
+
+
+def _validation_scores(z, data: TensorData, loss_fn, output: str, score_fn):
+    """Validation loss and score of the raw outputs ``z`` (0-d tensors)."""
+    sw_sum = len(data) if data.sw is None else data.sw.sum()
+    _, val_loss = loss_fn(z, data.Y, data.sw, sw_sum)
+    return val_loss, score_fn(z, OUTPUT_ACTIVATIONS[output](z), data.Y, data.sw)
 
 
 def train_stochastic(
@@ -214,6 +224,7 @@ def train_stochastic(
     arrays = (train.X, train.Y, train.sw)
     if array_step is not None:
         arrays = tuple(None if a is None else a.numpy() for a in arrays)
+        val_X = None if validation is None else validation.X.numpy()
     X, Y, sw = arrays
     # Batches of a large float64 X are cast as they are taken (TensorData.X_dtype).
     cast = train.X_dtype
@@ -276,8 +287,11 @@ def train_stochastic(
             if array_step is not None:
                 loss, val_loss, val_score = total, None, None
                 if validation is not None:
-                    array_step.sync()
-                    val_loss, val_score = _validate(module, validation, loss_fn, output, score_fn)
+                    # The numpy forward pass at the current weights: no sync
+                    # into the module (the stopper syncs it to copy the best).
+                    z = torch.from_numpy(array_step.raw_output(val_X))
+                    val_loss, val_score = _validation_scores(z, validation, loss_fn, output,
+                                                             score_fn)
                     val_loss, val_score = torch.stack([val_loss, val_score]).tolist()
             # One host sync per epoch for everything we need to read.
             elif validation is not None:
@@ -294,7 +308,8 @@ def train_stochastic(
             }
             out.records.append(record)
             reporter.epoch(out.n_iter, record)
-            stalled = stopper.update(loss, val_score, module)
+            stalled = stopper.update(loss, val_score, module,
+                                     None if array_step is None else array_step.sync)
             schedule.epoch_end(out.samples_seen, loss, val_score)
             if stalled:
                 what = "Validation score" if stopper.use_validation else "Training loss"

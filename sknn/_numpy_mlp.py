@@ -209,7 +209,13 @@ class NumpyMLPGradient:
             np.add(grad, tmp, out=grad)
         return data_loss, penalty
 
-    def _forward(self, X, buf):
+    def raw_output(self, X):
+        """The network's raw output ``z`` for ``X`` at the current parameters,
+        without dropout (as the module in eval mode); a view of a buffer that
+        the next call with as many rows overwrites."""
+        return self._forward(X, self._buffers_for(X.shape[0]), train=False)
+
+    def _forward(self, X, buf, train=True):
         last = len(self._W) - 1
         act_fwd = self.activation.numpy_forward
         a = X
@@ -221,7 +227,7 @@ class NumpyMLPGradient:
                 act_fwd(pre, buf.acts[i], buf.scratch[i])
             a = buf.acts[i]
             drop = self.dropouts[i]
-            if drop is not None:
+            if drop is not None and train:
                 buf.keeps_t[i].bernoulli_(1 - drop.p, generator=drop.generator)
                 a = np.multiply(a, buf.keeps[i], out=buf.outs[i])
                 np.divide(a, 1 - drop.p, out=a)

@@ -129,6 +129,22 @@ def test_numpy_step_with_early_stopping(monkeypatch):
     _assert_same_model(a, b)
 
 
+@pytest.mark.parametrize("target", ["multiclass", "multilabel", "squared_error"])
+def test_numpy_validation_with_dropout_and_sample_weights(monkeypatch, target):
+    # The numpy path scores the validation split with its own forward pass (no
+    # dropout draws, as the module in eval mode) and syncs the module only to
+    # copy the best weights: same scores, same stop, same restored weights.
+    fit = lambda est, y: est.fit(X, y, sample_weight=SW)  # noqa: E731
+    a, b = _both_paths(monkeypatch, target, fit=fit, compute_dtype="float64",
+                       early_stopping=True, dropout=0.2, max_iter=40, learning_rate_init=0.05,
+                       n_iter_no_change=3, tol=1e-4)
+    np.testing.assert_allclose(a.validation_scores_, b.validation_scores_, rtol=1e-9)
+    np.testing.assert_allclose([r["val_loss"] for r in a.history_],
+                               [r["val_loss"] for r in b.history_], rtol=1e-9)
+    assert a.n_iter_ == b.n_iter_
+    _assert_same_model(a, b)
+
+
 def test_numpy_step_partial_fit_and_pickle_resume(monkeypatch):
     def stream(est, y):
         for part in np.array_split(np.arange(len(X)), 3):
