@@ -96,6 +96,8 @@ def _first_fit(solver, torch_classes):
 
 def first_fit_table(solvers, repeats):
     """Print the first fit of a fresh process per solver, twins vs torch's classes."""
+    if not solvers:
+        return
     print(f"\nfirst fit of a fresh process (small case); median of {repeats}")
     print(f"{'solver':12s} {'sknn s':>8s} {'torch.optim s':>13s} {'sknn/torch.optim':>16s} "
           "torch._dynamo imported (sknn / torch.optim)")

@@ -456,9 +456,10 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                               dropouts, autocast)
 
     def _array_step(self, optimizer, weights, work):
-        """The numpy step for small plain networks trained by the default Adam or
-        scikit-learn's SGD (without a torch lr_scheduler or autocast: numpy
-        computes at full precision), else None.
+        """The numpy step for small plain networks trained by Adam (LeanAdam, or
+        torch's Adam/AdamW as FastAdamStep supports them) or scikit-learn's SGD,
+        without a torch lr_scheduler or autocast (numpy computes at full
+        precision), else None.
 
         Below :data:`~sknn._numpy_mlp.NUMPY_MAX_WORK` multiply-adds per step a
         step costs what its operations cost to launch, which is less in numpy.

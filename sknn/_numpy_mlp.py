@@ -282,7 +282,8 @@ class NumpyMLPStep(NumpyMLPGradient):
     ----------
     weights, biases, activation, output, alpha, report_scale, dropouts
         As for :class:`NumpyMLPGradient`.
-    optimizer : LeanAdam or SklearnSGD
+    optimizer : LeanAdam, Adam/AdamW or SklearnSGD
+        (Adam/AdamW as :class:`sknn._fast_mlp.FastAdamStep` supports them).
         Supplies the hyper-parameters (read at every step) and holds the
         state, which is copied in here and written back by :meth:`sync`
         (update rules: :mod:`sknn._numpy_updates`).

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._fast_mlp import FastAdamStep
 from ._lean_adam import LeanAdam
 from ._sgd import SklearnSGD
 
@@ -34,7 +35,13 @@ def write_back(tensors, flat):
 
 
 class NumpyAdam:
-    """``torch.optim.Adam``'s update (as :class:`~sknn._lean_adam.LeanAdam` runs it).
+    """``torch.optim.Adam``'s and ``AdamW``'s update (as their fused kernels run it).
+
+    For :class:`~sknn._lean_adam.LeanAdam` (the default solver) and for the
+    Adam/AdamW optimizers :class:`~sknn._fast_mlp.FastAdamStep` steps
+    (``solver="adamw"``, or ``"adam"`` with ``optimizer_kwargs``), with their
+    weight decay: added to the gradient (Adam) or applied to the parameters
+    first (AdamW, decoupled).
 
     From :data:`FUSED_MIN_SIZE` parameters up the update is torch's fused Adam
     kernel, called once on 1-D tensors that view the flat numpy arrays (no
@@ -44,9 +51,13 @@ class NumpyAdam:
     step 48 us with ufuncs, 51 us with the kernel; medium 637 vs 601 us).
     """
 
-    def __init__(self, optimizer: LeanAdam, params):
+    def __init__(self, optimizer, params):
         self.group = optimizer.param_groups[0]
-        optimizer._moments()  # creates the state on a first call
+        if type(optimizer) is LeanAdam:
+            optimizer._moments()  # creates the state on a first call
+        else:
+            FastAdamStep(optimizer)  # creates the state in the same layout
+        self._decoupled = bool(self.group.get("decoupled_weight_decay"))
         # In the step's flat order (weights first), not the optimizer's.
         states = [optimizer.state[p] for p in params]
         self._steps = [s["step"] for s in states]
@@ -61,16 +72,16 @@ class NumpyAdam:
 
     @staticmethod
     def supports(optimizer, params) -> bool:
-        """A LeanAdam whose parameters all share one step count."""
-        return (
-            type(optimizer) is LeanAdam
-            and len({int(s.item()) for s in optimizer._moments()[1]}) == 1
-        )
+        """A LeanAdam whose parameters all share one step count, or an
+        Adam/AdamW that :class:`~sknn._fast_mlp.FastAdamStep` supports."""
+        if type(optimizer) is LeanAdam:
+            return len({int(s.item()) for s in optimizer._moments()[1]}) == 1
+        return FastAdamStep.supports(optimizer)
 
     def apply(self, flat, g, tmp):
         """One update of ``flat`` from the gradient ``g`` (``tmp``: scratch)."""
         group = self.group
-        lr, eps = group["lr"], group["eps"]
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
         self.t += 1
         if self._fused:
@@ -82,10 +93,16 @@ class NumpyAdam:
                                  [self._step])
             params, grads, exp_avgs, exp_avg_sqs, steps = self._tensors
             self._step.add_(1)
-            torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False,
-                               lr=lr, beta1=beta1, beta2=beta2, weight_decay=0.0, eps=eps,
-                               maximize=False)
+            kernel = torch._fused_adamw_ if self._decoupled else torch._fused_adam_
+            kernel(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=lr,
+                   beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, maximize=False)
             return
+        if weight_decay:
+            if self._decoupled:  # param.mul_(1 - lr * weight_decay)
+                np.multiply(flat, 1.0 - lr * weight_decay, out=flat)
+            else:  # grad = grad + weight_decay * param
+                np.multiply(flat, weight_decay, out=tmp)
+                np.add(g, tmp, out=g)
         m, v = self._m, self._v
         # exp_avg.lerp_(grad, 1 - beta1)
         np.subtract(g, m, out=tmp)

@@ -89,6 +89,25 @@ def test_numpy_step_with_the_fused_adam_kernel_equals_torch_step(monkeypatch):
     _assert_same_model(a, b)
 
 
+ADAM_VARIANTS = [
+    {"solver": "adamw"},
+    {"solver": "adamw", "optimizer_kwargs": {"weight_decay": 0.1}, "hidden_layer_sizes": (64, 32)},
+    {"optimizer_kwargs": {"weight_decay": 0.05}},
+    {"optimizer_kwargs": {"weight_decay": 0.05, "decoupled_weight_decay": True}},
+]
+
+
+@pytest.mark.parametrize("target", ["multiclass", "squared_error"])
+@pytest.mark.parametrize("settings", ADAM_VARIANTS, ids=str)
+def test_numpy_adam_variants_equal_torch_step(monkeypatch, target, settings):
+    # AdamW, and Adam with weight decay (torch's classes, compiler-free twins):
+    # ufuncs below FUSED_MIN_SIZE parameters, torch's fused kernel above.
+    a, b = _both_paths(monkeypatch, target, compute_dtype="float64", **settings)
+    _assert_same_model(a, b)
+    monkeypatch.setattr(base, "_NUMPY_PATH", True)
+    assert isinstance(_array_step(a, TARGETS[target][1]), NumpyMLPStep)
+
+
 SGD_SETTINGS = [
     {"learning_rate": "constant"},
     {"learning_rate": "invscaling", "learning_rate_init": 0.05},
