@@ -56,6 +56,7 @@ OPTIONS = {
     "dropout": {"dropout": 0.1},
     # Every epoch still runs (the case's n_iter_no_change is its epoch count).
     "early_stopping": {"early_stopping": True},
+    "cosine": {"lr_scheduler": "cosine"},
     "sgd": {"solver": "sgd"},
     "adamw": {"solver": "adamw"},
 }

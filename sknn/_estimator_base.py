@@ -458,15 +458,15 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
     def _array_step(self, optimizer, weights, work):
         """The numpy step for small plain networks trained by Adam (LeanAdam, or
         torch's Adam/AdamW as FastAdamStep supports them) or scikit-learn's SGD,
-        without a torch lr_scheduler or autocast (numpy computes at full
-        precision), else None.
+        without autocast (numpy computes at full precision), else None. The
+        updates read the learning rate from the optimizer at every step, so
+        schedulers work as on the torch path.
 
         Below :data:`~sknn._numpy_mlp.NUMPY_MAX_WORK` multiply-adds per step a
         step costs what its operations cost to launch, which is less in numpy.
         """
         plain = self._plain_network()
-        if (plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH
-                or self.lr_scheduler is not None or self.autocast is not None):
+        if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH or self.autocast is not None:
             return None
         activation, spec, dropouts = plain
         biases = [layer.bias for layer in self.module_.linear_layers()]

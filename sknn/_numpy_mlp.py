@@ -294,6 +294,7 @@ class NumpyMLPStep(NumpyMLPGradient):
         if not self.supports(weights, biases, optimizer, activation, output):
             raise ValueError("NumpyMLPStep does not support this network or optimizer")
         super().__init__(weights, biases, activation, output, alpha, report_scale, dropouts)
+        self._optimizer = optimizer
         self._update = numpy_update(optimizer, self.params)
 
     @staticmethod
@@ -325,6 +326,9 @@ class NumpyMLPStep(NumpyMLPGradient):
         """
         data_loss, penalty = self.gradient(X, Y, sw)
         self._update.apply(self.flat, self.grad, self._tmp)
+        # What optimizer.step() records for torch's lr schedulers, which warn
+        # when they are stepped before the optimizer.
+        self._optimizer._opt_called = True
         return data_loss * self.report_scale + penalty
 
     def sync(self):

@@ -108,6 +108,27 @@ def test_numpy_adam_variants_equal_torch_step(monkeypatch, target, settings):
     assert isinstance(_array_step(a, TARGETS[target][1]), NumpyMLPStep)
 
 
+@pytest.mark.parametrize("target", ["multiclass", "squared_error"])
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("scheduler", ["step", "cosine", "onecycle", "plateau"])
+def test_numpy_step_with_lr_schedulers_equals_torch_step(monkeypatch, target, solver, scheduler):
+    # The schedulers change param_groups' lr; the numpy updates read it at each step.
+    import warnings
+
+    with warnings.catch_warnings():
+        # torch's warnings about the order of optimizer.step() and lr_scheduler.step()
+        warnings.filterwarnings("error", message=".*optimizer.step()")
+        a, b = _both_paths(monkeypatch, target, compute_dtype="float64", solver=solver,
+                           lr_scheduler=scheduler, early_stopping=scheduler == "plateau")
+    np.testing.assert_allclose([r["lr"] for r in a.history_], [r["lr"] for r in b.history_])
+    if solver == "sgd":
+        _assert_same_sgd_state(a, b)
+        for u, v in zip(a.coefs_, b.coefs_):
+            np.testing.assert_allclose(u, v, rtol=1e-9, atol=1e-10)
+    else:
+        _assert_same_model(a, b)
+
+
 SGD_SETTINGS = [
     {"learning_rate": "constant"},
     {"learning_rate": "invscaling", "learning_rate_init": 0.05},
@@ -207,14 +228,13 @@ def test_numpy_step_is_used_only_where_it_applies():
         assert isinstance(_array_step(est, y), NumpyMLPStep)
     for params in ({"activation": "gelu"}, {"activation": torch.nn.SiLU},
                    {"activation": "elu", "activation_kwargs": {"alpha": 0.5}},
-                   {"dropout": 0.1}):
+                   {"dropout": 0.1}, {"lr_scheduler": "step"},
+                   {"solver": "sgd", "lr_scheduler": "cosine"}, {"solver": "adamw"}):
         est = TorchMLPClassifier((8,), max_iter=2, **params)
         assert isinstance(_array_step(est, y), NumpyMLPStep), params
     not_eligible = [
         {"solver": "rmsprop"},  # another optimizer
-        {"solver": "sgd", "lr_scheduler": "cosine"},
         {"optimizer_kwargs": {"amsgrad": True}},  # torch.optim.Adam, not LeanAdam
-        {"lr_scheduler": "step"},
         {"activation": "prelu"},  # no hand-derived gradient
         {"activation": "rrelu"},  # random slopes
         {"normalization": "layer"},
