@@ -14,24 +14,12 @@ import torch
 
 from ._fast_mlp import FastAdamStep
 from ._lean_adam import LeanAdam
+from ._numpy_adaptive import NumpyAdagrad, NumpyRMSprop
+from ._numpy_state import FlatState, write_back
 from ._sgd import SklearnSGD
 
 #: Parameters from which Adam runs as torch's fused kernel on the flat arrays.
 FUSED_MIN_SIZE = 1024
-
-
-def _flat_copy(tensors):
-    return np.concatenate([t.detach().numpy().ravel() for t in tensors])
-
-
-def write_back(tensors, flat):
-    """Copy consecutive pieces of ``flat`` into ``tensors`` (torch ops: versions bump)."""
-    offset = 0
-    with torch.no_grad():
-        for t in tensors:
-            size = t.numel()
-            t.copy_(torch.from_numpy(flat[offset : offset + size].reshape(t.shape)))
-            offset += size
 
 
 class NumpyAdam:
@@ -58,15 +46,8 @@ class NumpyAdam:
         else:
             FastAdamStep(optimizer)  # creates the state in the same layout
         self._decoupled = bool(self.group.get("decoupled_weight_decay"))
-        # In the step's flat order (weights first), not the optimizer's.
-        states = [optimizer.state[p] for p in params]
-        self._steps = [s["step"] for s in states]
-        self._exp_avgs = [s["exp_avg"] for s in states]
-        self._exp_avg_sqs = [s["exp_avg_sq"] for s in states]
-        self._m = _flat_copy(self._exp_avgs)
-        self._v = _flat_copy(self._exp_avg_sqs)
-        self._step = self._steps[0].detach().clone()
-        self.t = int(self._step.item())
+        self._state = FlatState(optimizer, params, ("exp_avg", "exp_avg_sq"))
+        self._m, self._v = self._state.arrays["exp_avg"], self._state.arrays["exp_avg_sq"]
         self._fused = self._m.size >= FUSED_MIN_SIZE
         self._tensors = None
 
@@ -83,16 +64,17 @@ class NumpyAdam:
         group = self.group
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
-        self.t += 1
+        self._state.t += 1
+        t = self._state.t
         if self._fused:
             if self._tensors is None:
                 # Built once: the kernel call is then the only dispatch besides
                 # the step count (plain tensors, no autograd).
                 self._tensors = ([torch.from_numpy(flat)], [torch.from_numpy(g)],
                                  [torch.from_numpy(self._m)], [torch.from_numpy(self._v)],
-                                 [self._step])
+                                 [self._state.step])
             params, grads, exp_avgs, exp_avg_sqs, steps = self._tensors
-            self._step.add_(1)
+            self._state.step.add_(1)
             kernel = torch._fused_adamw_ if self._decoupled else torch._fused_adam_
             kernel(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=lr,
                    beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, maximize=False)
@@ -114,8 +96,8 @@ class NumpyAdam:
         np.multiply(v, beta2, out=v)
         np.add(v, tmp, out=v)
         # param -= lr / bc1 * exp_avg / (sqrt(exp_avg_sq) / sqrt(bc2) + eps)
-        bias_correction1 = 1.0 - beta1**self.t
-        bias_correction2_sqrt = (1.0 - beta2**self.t) ** 0.5
+        bias_correction1 = 1.0 - beta1**t
+        bias_correction2_sqrt = (1.0 - beta2**t) ** 0.5
         np.sqrt(v, out=tmp)
         np.multiply(tmp, 1.0 / bias_correction2_sqrt, out=tmp)
         np.add(tmp, eps, out=tmp)
@@ -125,10 +107,7 @@ class NumpyAdam:
 
     def sync(self):
         """Write the moments and step count back into the optimizer's state."""
-        write_back(self._exp_avgs, self._m)
-        write_back(self._exp_avg_sqs, self._v)
-        for step in self._steps:
-            step.fill_(float(self.t))
+        self._state.sync()
 
 
 class NumpySGD:
@@ -179,7 +158,7 @@ class NumpySGD:
         write_back([self._state[p]["velocity"] for p in self._params], self._velocity)
 
 
-UPDATES = (NumpyAdam, NumpySGD)
+UPDATES = (NumpyAdam, NumpySGD, NumpyRMSprop, NumpyAdagrad)
 
 
 def numpy_update(optimizer, params):

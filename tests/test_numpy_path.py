@@ -129,6 +129,41 @@ def test_numpy_step_with_lr_schedulers_equals_torch_step(monkeypatch, target, so
         _assert_same_model(a, b)
 
 
+ADAPTIVE_SETTINGS = [
+    {"solver": "rmsprop"},
+    {"solver": "rmsprop", "optimizer_kwargs": {"weight_decay": 0.01, "alpha": 0.9}},
+    {"solver": "adagrad", "learning_rate_init": 0.05},
+    {"solver": "adagrad", "learning_rate_init": 0.05,
+     "optimizer_kwargs": {"lr_decay": 0.01, "initial_accumulator_value": 0.1,
+                          "weight_decay": 0.01}},
+]
+
+
+@pytest.mark.parametrize("target", ["multiclass", "binary", "squared_error"])
+@pytest.mark.parametrize("settings", ADAPTIVE_SETTINGS, ids=str)
+def test_numpy_rmsprop_and_adagrad_equal_torch_step(monkeypatch, target, settings):
+    # fit, then partial_fit on the other path: the state is torch's layout both ways.
+    def fit_then_resume(est, y):
+        est.fit(X, y)
+        monkeypatch.setattr(base, "_NUMPY_PATH", not base._NUMPY_PATH)
+        return est.partial_fit(X, y)
+
+    a, b = _both_paths(monkeypatch, target, fit=fit_then_resume, compute_dtype="float64",
+                       **settings)
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-9)
+    for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_allclose(u, v, rtol=1e-9, atol=1e-10)
+    sa, sb = a._optimizer.state_dict()["state"], b._optimizer.state_dict()["state"]
+    assert sa.keys() == sb.keys()
+    for i in sb:
+        assert sa[i].keys() == sb[i].keys()
+        for key in sb[i]:
+            np.testing.assert_allclose(sa[i][key].numpy(), sb[i][key].numpy(), rtol=1e-9,
+                                       atol=1e-12)
+    monkeypatch.setattr(base, "_NUMPY_PATH", True)
+    assert isinstance(_array_step(a, TARGETS[target][1]), NumpyMLPStep)
+
+
 SGD_SETTINGS = [
     {"learning_rate": "constant"},
     {"learning_rate": "invscaling", "learning_rate_init": 0.05},
@@ -233,7 +268,8 @@ def test_numpy_step_is_used_only_where_it_applies():
         est = TorchMLPClassifier((8,), max_iter=2, **params)
         assert isinstance(_array_step(est, y), NumpyMLPStep), params
     not_eligible = [
-        {"solver": "rmsprop"},  # another optimizer
+        {"solver": "nadam"},  # an optimizer without a numpy update
+        {"solver": "rmsprop", "optimizer_kwargs": {"momentum": 0.9}},
         {"optimizer_kwargs": {"amsgrad": True}},  # torch.optim.Adam, not LeanAdam
         {"activation": "prelu"},  # no hand-derived gradient
         {"activation": "rrelu"},  # random slopes
