@@ -59,6 +59,8 @@ OPTIONS = {
     "cosine": {"lr_scheduler": "cosine"},
     "sgd": {"solver": "sgd"},
     "adamw": {"solver": "adamw"},
+    "rmsprop": {"solver": "rmsprop"},
+    "adagrad": {"solver": "adagrad"},
 }
 
 
