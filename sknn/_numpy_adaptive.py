@@ -44,6 +44,22 @@ def _one_step_count(optimizer, params, keys) -> bool:
     )
 
 
+def _add_weight_decay(flat, g, tmp, weight_decay):
+    """grad = grad + weight_decay * param (torch's coupled weight decay)."""
+    if weight_decay:
+        np.multiply(flat, weight_decay, out=tmp)
+        np.add(g, tmp, out=g)
+
+
+def _scaled_step(flat, g, accumulated, eps, lr, tmp):
+    """param.addcdiv_(grad, accumulated.sqrt() + eps, value=-lr)."""
+    np.sqrt(accumulated, out=tmp)
+    np.add(tmp, eps, out=tmp)
+    np.divide(g, tmp, out=tmp)
+    np.multiply(tmp, lr, out=tmp)
+    np.subtract(flat, tmp, out=flat)
+
+
 class NumpyRMSprop:
     """``torch.optim.RMSprop``'s update without momentum or centering."""
 
@@ -66,24 +82,16 @@ class NumpyRMSprop:
     def apply(self, flat, g, tmp):
         """One update of ``flat`` from the gradient ``g`` (``tmp``: scratch)."""
         group = self.group
-        lr, alpha, eps, weight_decay = group["lr"], group["alpha"], group["eps"], group[
-            "weight_decay"]
+        alpha = group["alpha"]
         self._state.t += 1
-        if weight_decay:  # grad = grad + weight_decay * param
-            np.multiply(flat, weight_decay, out=tmp)
-            np.add(g, tmp, out=g)
+        _add_weight_decay(flat, g, tmp, group["weight_decay"])
         square_avg = self._state.arrays["square_avg"]
         # square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
         np.multiply(square_avg, alpha, out=square_avg)
         np.multiply(g, g, out=tmp)
         np.multiply(tmp, 1.0 - alpha, out=tmp)
         np.add(square_avg, tmp, out=square_avg)
-        # param.addcdiv_(grad, square_avg.sqrt() + eps, value=-lr)
-        np.sqrt(square_avg, out=tmp)
-        np.add(tmp, eps, out=tmp)
-        np.divide(g, tmp, out=tmp)
-        np.multiply(tmp, lr, out=tmp)
-        np.subtract(flat, tmp, out=flat)
+        _scaled_step(flat, g, square_avg, group["eps"], group["lr"], tmp)
 
     def sync(self):
         """Write the averages and the step count back into the optimizer's state."""
@@ -107,22 +115,14 @@ class NumpyAdagrad:
     def apply(self, flat, g, tmp):
         """One update of ``flat`` from the gradient ``g`` (``tmp``: scratch)."""
         group = self.group
-        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
         self._state.t += 1
-        if weight_decay:  # grad = grad + weight_decay * param
-            np.multiply(flat, weight_decay, out=tmp)
-            np.add(g, tmp, out=g)
-        clr = lr / (1 + (self._state.t - 1) * group["lr_decay"])
+        _add_weight_decay(flat, g, tmp, group["weight_decay"])
+        clr = group["lr"] / (1 + (self._state.t - 1) * group["lr_decay"])
         state_sum = self._state.arrays["sum"]
         # state_sum.addcmul_(grad, grad, value=1)
         np.multiply(g, g, out=tmp)
         np.add(state_sum, tmp, out=state_sum)
-        # param.addcdiv_(grad, state_sum.sqrt() + eps, value=-clr)
-        np.sqrt(state_sum, out=tmp)
-        np.add(tmp, eps, out=tmp)
-        np.divide(g, tmp, out=tmp)
-        np.multiply(tmp, clr, out=tmp)
-        np.subtract(flat, tmp, out=flat)
+        _scaled_step(flat, g, state_sum, group["eps"], clr, tmp)
 
     def sync(self):
         """Write the sums and the step count back into the optimizer's state."""
