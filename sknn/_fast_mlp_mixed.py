@@ -41,6 +41,8 @@ class MixedPrecisionMLPGrad(ManualMLPGrad):
         self._b_low = [torch.empty_like(b, dtype=low) for b in self.biases]
         self._gW_low = [torch.empty_like(w, dtype=low) for w in self.weights]
         self._gb_low = [torch.empty_like(b, dtype=low) for b in self.biases]
+        # (low-precision copy, parameter) pairs, cast at every step.
+        self._casts = list(zip([*self._w_low, *self._b_low], [*self.weights, *self.biases]))
         self._low_buffers = {}
 
     def _low_for(self, X):
@@ -57,7 +59,7 @@ class MixedPrecisionMLPGrad(ManualMLPGrad):
     def _forward_low(self, X, train):
         """Cast X and the parameters (they change every step, as autocast
         casts them every step), then the forward pass in low precision."""
-        for target, source in zip([*self._w_low, *self._b_low], [*self.weights, *self.biases]):
+        for target, source in self._casts:
             target.copy_(source)
         x, low = self._low_for(X)
         x.copy_(X)
