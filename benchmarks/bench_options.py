@@ -61,6 +61,13 @@ OPTIONS = {
     "adamw": {"solver": "adamw"},
     "rmsprop": {"solver": "rmsprop"},
     "adagrad": {"solver": "adagrad"},
+    "rmsprop-centered": {"solver": "rmsprop",
+                         "optimizer_kwargs": {"momentum": 0.9, "centered": True}},
+    "adadelta": {"solver": "adadelta"},
+    "adamax": {"solver": "adamax"},
+    "nadam": {"solver": "nadam"},
+    "radam": {"solver": "radam"},
+    "asgd": {"solver": "asgd"},
 }
 
 

@@ -456,11 +456,11 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                               dropouts, autocast)
 
     def _array_step(self, optimizer, weights, work):
-        """The numpy step for small plain networks trained by Adam (LeanAdam, or
-        torch's Adam/AdamW as FastAdamStep supports them) or scikit-learn's SGD,
-        without autocast (numpy computes at full precision), else None. The
-        updates read the learning rate from the optimizer at every step, so
-        schedulers work as on the torch path.
+        """The numpy step for small plain networks trained by a named solver
+        with a numpy update (:data:`sknn._numpy_updates.UPDATES`), without
+        autocast (numpy computes at full precision), else None. The updates
+        read the learning rate from the optimizer at every step, so schedulers
+        work as on the torch path.
 
         Below :data:`~sknn._numpy_mlp.NUMPY_MAX_WORK` multiply-adds per step a
         step costs what its operations cost to launch, which is less in numpy.

@@ -377,6 +377,21 @@ class ManualMLPGrad:
 _ADAMS = (torch.optim.Adam, torch.optim.AdamW, TWINS[torch.optim.Adam], TWINS[torch.optim.AdamW])
 
 
+def init_adam_state(optimizer, params):
+    """Create Adam's state for the ``params`` that have none, as torch's fused Adam does.
+
+    A float32 0-d ``step`` on the parameter's device and moments shaped like
+    the parameter: the layout ``torch.optim.Adam``/``AdamW`` read and write,
+    so either implementation can take the next step.
+    """
+    state = optimizer.state
+    for p in params:
+        if not state[p]:
+            state[p]["step"] = torch.zeros((), dtype=torch.float32, device=p.device)
+            state[p]["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state[p]["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+
+
 class FastAdamStep:
     """Step a ``torch.optim.Adam``/``AdamW`` with one fused kernel call.
 
@@ -417,14 +432,8 @@ class FastAdamStep:
         group = optimizer.param_groups[0]
         self.params = list(group["params"])
         self.decoupled = bool(group.get("decoupled_weight_decay"))  # AdamW
+        init_adam_state(optimizer, self.params)
         state = optimizer.state
-        for p in self.params:
-            if not state[p]:
-                # torch's own state layout for fused Adam: a float32 0-d step
-                # on the parameter's device, moments like the parameter.
-                state[p]["step"] = torch.zeros((), dtype=torch.float32, device=p.device)
-                state[p]["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state[p]["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
         self.steps = [state[p]["step"] for p in self.params]
         self.exp_avgs = [state[p]["exp_avg"] for p in self.params]
         self.exp_avg_sqs = [state[p]["exp_avg_sq"] for p in self.params]

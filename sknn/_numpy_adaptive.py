@@ -1,12 +1,9 @@
-"""``solver="rmsprop"`` and ``solver="adagrad"`` on flat numpy arrays.
+"""``solver="rmsprop"``, ``"adagrad"`` and ``"adadelta"`` on flat numpy arrays.
 
 The numpy step (:class:`sknn._numpy_mlp.NumpyMLPStep`) with torch's RMSprop
-and Adagrad updates, operation for operation as their single-tensor
-implementations run them on the CPU, for the settings the lectures use
-(RMSprop without momentum or centering; Adagrad with any ``lr_decay`` and
-initial accumulator), both with ``weight_decay``. The state keeps torch's
-layout, so the torch path can take over (a larger ``partial_fit`` batch) and
-``state_dict`` is torch's.
+(with or without momentum and centering), Adagrad and Adadelta updates,
+operation for operation as their single-tensor implementations run them on
+the CPU, weight decay included.
 """
 
 from __future__ import annotations
@@ -14,116 +11,126 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._lean_optim import TWINS
-from ._numpy_state import FlatState
-
-_FLAGS = ("maximize", "differentiable", "capturable", "foreach")
+from ._numpy_state import TwinUpdate, add_weight_decay, addcdiv_, addcmul_, lerp_
 
 
-def _plain_group(optimizer, cls) -> dict | None:
-    """The only parameter group of a ``cls`` twin with float settings, else None."""
-    if type(optimizer) is not TWINS[cls] or len(optimizer.param_groups) != 1:
-        return None
-    group = optimizer.param_groups[0]
-    if any(group.get(flag) for flag in _FLAGS) or group.get("fused"):
-        return None
-    if any(isinstance(v, torch.Tensor) for v in group.values()):
-        return None
-    return group
+class NumpyRMSprop(TwinUpdate):
+    """``torch.optim.RMSprop``'s update."""
 
-
-def _one_step_count(optimizer, params, keys) -> bool:
-    """Whether every parameter's state is empty, or all are complete with one count."""
-    states = [optimizer.state.get(p) for p in params]
-    if not any(states):
-        return True
-    return (
-        all(s and isinstance(s.get("step"), torch.Tensor) and all(k in s for k in keys)
-            for s in states)
-        and len({float(s["step"]) for s in states}) == 1
-    )
-
-
-def _add_weight_decay(flat, g, tmp, weight_decay):
-    """grad = grad + weight_decay * param (torch's coupled weight decay)."""
-    if weight_decay:
-        np.multiply(flat, weight_decay, out=tmp)
-        np.add(g, tmp, out=g)
-
-
-def _scaled_step(flat, g, accumulated, eps, lr, tmp):
-    """param.addcdiv_(grad, accumulated.sqrt() + eps, value=-lr)."""
-    np.sqrt(accumulated, out=tmp)
-    np.add(tmp, eps, out=tmp)
-    np.divide(g, tmp, out=tmp)
-    np.multiply(tmp, lr, out=tmp)
-    np.subtract(flat, tmp, out=flat)
-
-
-class NumpyRMSprop:
-    """``torch.optim.RMSprop``'s update without momentum or centering."""
+    torch_class = torch.optim.RMSprop
 
     def __init__(self, optimizer, params):
-        self.group = optimizer.param_groups[0]
-        for p in params:
-            state = optimizer.state[p]
-            if not state:  # what RMSprop's first step creates
-                state["step"] = torch.zeros((), dtype=torch.float32)
-                state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        self._state = FlatState(optimizer, params, ("square_avg",))
+        super().__init__(optimizer, params)
+        self._avg = np.empty_like(self._state.arrays["square_avg"])
 
-    @staticmethod
-    def supports(optimizer, params) -> bool:
-        """An RMSprop twin with one group, ``momentum=0`` and ``centered=False``."""
-        group = _plain_group(optimizer, torch.optim.RMSprop)
-        return (group is not None and not group["momentum"] and not group["centered"]
-                and _one_step_count(optimizer, params, ("square_avg",)))
+    @classmethod
+    def state_keys(cls, group):
+        return (("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ())
+                + (("grad_avg",) if group["centered"] else ()))
+
+    @classmethod
+    def initial_state(cls, p, group):
+        return {"step": cls._scalar(0.0),
+                **{key: torch.zeros_like(p, memory_format=torch.preserve_format)
+                   for key in cls.state_keys(group)}}
 
     def apply(self, flat, g, tmp):
-        """One update of ``flat`` from the gradient ``g`` (``tmp``: scratch)."""
         group = self.group
-        alpha = group["alpha"]
+        alpha, momentum, lr = group["alpha"], group["momentum"], group["lr"]
+        arrays, avg = self._state.arrays, self._avg
         self._state.t += 1
-        _add_weight_decay(flat, g, tmp, group["weight_decay"])
-        square_avg = self._state.arrays["square_avg"]
-        # square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+        add_weight_decay(flat, g, tmp, group["weight_decay"])
+        square_avg = arrays["square_avg"]
         np.multiply(square_avg, alpha, out=square_avg)
-        np.multiply(g, g, out=tmp)
-        np.multiply(tmp, 1.0 - alpha, out=tmp)
-        np.add(square_avg, tmp, out=square_avg)
-        _scaled_step(flat, g, square_avg, group["eps"], group["lr"], tmp)
+        addcmul_(square_avg, g, g, 1.0 - alpha, tmp)
+        if group["centered"]:
+            grad_avg = arrays["grad_avg"]
+            lerp_(grad_avg, g, 1.0 - alpha, tmp)
+            # avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+            np.copyto(avg, square_avg)
+            addcmul_(avg, grad_avg, grad_avg, -1.0, tmp)
+            np.sqrt(avg, out=avg)
+        else:
+            np.sqrt(square_avg, out=avg)
+        np.add(avg, group["eps"], out=avg)
+        if momentum > 0:
+            buf = arrays["momentum_buffer"]
+            np.multiply(buf, momentum, out=buf)
+            addcdiv_(buf, g, avg, 1.0, tmp)
+            # param.add_(buf, alpha=-lr)
+            np.multiply(buf, -lr, out=tmp)
+            np.add(flat, tmp, out=flat)
+        else:
+            addcdiv_(flat, g, avg, -lr, tmp)
 
-    def sync(self):
-        """Write the averages and the step count back into the optimizer's state."""
-        self._state.sync()
 
+class NumpyAdagrad(TwinUpdate):
+    """``torch.optim.Adagrad``'s update (dense state, any ``lr_decay``)."""
 
-class NumpyAdagrad:
-    """``torch.optim.Adagrad``'s update."""
+    torch_class = torch.optim.Adagrad
 
-    def __init__(self, optimizer, params):
-        self.group = optimizer.param_groups[0]
-        self._state = FlatState(optimizer, params, ("sum",))  # Adagrad creates it up front
+    @classmethod
+    def state_keys(cls, group):
+        return ("sum",)
 
-    @staticmethod
-    def supports(optimizer, params) -> bool:
-        """An Adagrad twin with one group and dense state."""
-        group = _plain_group(optimizer, torch.optim.Adagrad)
-        return group is not None and _one_step_count(optimizer, params, ("sum",)) and all(
-            optimizer.state.get(p) for p in params)
+    @classmethod
+    def initial_state(cls, p, group):
+        # What Adagrad's constructor creates (it does not wait for a first step).
+        return {"step": cls._scalar(0.0),
+                "sum": torch.full_like(p, group["initial_accumulator_value"],
+                                       memory_format=torch.preserve_format)}
 
     def apply(self, flat, g, tmp):
-        """One update of ``flat`` from the gradient ``g`` (``tmp``: scratch)."""
         group = self.group
         self._state.t += 1
-        _add_weight_decay(flat, g, tmp, group["weight_decay"])
+        add_weight_decay(flat, g, tmp, group["weight_decay"])
         clr = group["lr"] / (1 + (self._state.t - 1) * group["lr_decay"])
         state_sum = self._state.arrays["sum"]
-        # state_sum.addcmul_(grad, grad, value=1)
-        np.multiply(g, g, out=tmp)
-        np.add(state_sum, tmp, out=state_sum)
-        _scaled_step(flat, g, state_sum, group["eps"], clr, tmp)
+        addcmul_(state_sum, g, g, 1.0, tmp)
+        # std = state_sum.sqrt().add_(eps); param.addcdiv_(grad, std, value=-clr)
+        np.sqrt(state_sum, out=tmp)
+        np.add(tmp, group["eps"], out=tmp)
+        addcdiv_(flat, g, tmp, -clr, g)  # the gradient is not needed afterwards
 
-    def sync(self):
-        """Write the sums and the step count back into the optimizer's state."""
-        self._state.sync()
+
+class NumpyAdadelta(TwinUpdate):
+    """``torch.optim.Adadelta``'s update."""
+
+    torch_class = torch.optim.Adadelta
+
+    def __init__(self, optimizer, params):
+        super().__init__(optimizer, params)
+        self._delta = np.empty_like(self._state.arrays["square_avg"])
+
+    @classmethod
+    def state_keys(cls, group):
+        return ("square_avg", "acc_delta")
+
+    @classmethod
+    def initial_state(cls, p, group):
+        return {"step": cls._scalar(0.0),
+                **{key: torch.zeros_like(p, memory_format=torch.preserve_format)
+                   for key in cls.state_keys(group)}}
+
+    def apply(self, flat, g, tmp):
+        group = self.group
+        rho, eps = group["rho"], group["eps"]
+        square_avg, acc_delta = self._state.arrays["square_avg"], self._state.arrays["acc_delta"]
+        delta = self._delta
+        self._state.t += 1
+        add_weight_decay(flat, g, tmp, group["weight_decay"])
+        np.multiply(square_avg, rho, out=square_avg)
+        addcmul_(square_avg, g, g, 1.0 - rho, tmp)
+        # std = square_avg.add(eps).sqrt_(); delta = acc_delta.add(eps).sqrt_()
+        np.add(square_avg, eps, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        np.add(acc_delta, eps, out=delta)
+        np.sqrt(delta, out=delta)
+        # delta.div_(std).mul_(grad)
+        np.divide(delta, tmp, out=delta)
+        np.multiply(delta, g, out=delta)
+        np.multiply(acc_delta, rho, out=acc_delta)
+        addcmul_(acc_delta, delta, delta, 1.0 - rho, tmp)
+        # param.add_(delta, alpha=-lr)
+        np.multiply(delta, -group["lr"], out=delta)
+        np.add(flat, delta, out=flat)

@@ -14,7 +14,7 @@ optimizer's state, and writes both back with :meth:`NumpyMLPStep.sync` (the
 engine calls it before anything reads the module and when training ends), so
 the module, the optimizer's ``state_dict`` and everything built on them
 (pickling, ``partial_fit``, warm starts, ``coefs_``) are unchanged by which
-path trained them. The updates (default Adam, scikit-learn's SGD:
+path trained them. The updates (every named solver's but lbfgs:
 :mod:`sknn._numpy_updates`) are the torch optimizers', operation for
 operation; the results equal the torch path's to float round-off
 (tests/test_numpy_path.py).
@@ -282,8 +282,8 @@ class NumpyMLPStep(NumpyMLPGradient):
     ----------
     weights, biases, activation, output, alpha, report_scale, dropouts
         As for :class:`NumpyMLPGradient`.
-    optimizer : LeanAdam, Adam/AdamW or SklearnSGD
-        (Adam/AdamW as :class:`sknn._fast_mlp.FastAdamStep` supports them).
+    optimizer : torch.optim.Optimizer or LeanAdam
+        One with a numpy update (:data:`sknn._numpy_updates.UPDATES`).
         Supplies the hyper-parameters (read at every step) and holds the
         state, which is copied in here and written back by :meth:`sync`
         (update rules: :mod:`sknn._numpy_updates`).

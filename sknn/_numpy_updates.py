@@ -12,10 +12,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._fast_mlp import FastAdamStep
+from ._fast_mlp import FastAdamStep, init_adam_state
 from ._lean_adam import LeanAdam
-from ._numpy_adaptive import NumpyAdagrad, NumpyRMSprop
-from ._numpy_state import FlatState, write_back
+from ._numpy_adam_variants import NumpyAdamax, NumpyNAdam, NumpyRAdam
+from ._numpy_adaptive import NumpyAdadelta, NumpyAdagrad, NumpyRMSprop
+from ._numpy_asgd import NumpyASGD
+from ._numpy_state import FlatState, lerp_, write_back
 from ._sgd import SklearnSGD
 
 #: Parameters from which Adam runs as torch's fused kernel on the flat arrays.
@@ -44,7 +46,7 @@ class NumpyAdam:
         if type(optimizer) is LeanAdam:
             optimizer._moments()  # creates the state on a first call
         else:
-            FastAdamStep(optimizer)  # creates the state in the same layout
+            init_adam_state(optimizer, params)
         self._decoupled = bool(self.group.get("decoupled_weight_decay"))
         self._state = FlatState(optimizer, params, ("exp_avg", "exp_avg_sq"))
         self._m, self._v = self._state.arrays["exp_avg"], self._state.arrays["exp_avg_sq"]
@@ -86,10 +88,7 @@ class NumpyAdam:
                 np.multiply(flat, weight_decay, out=tmp)
                 np.add(g, tmp, out=g)
         m, v = self._m, self._v
-        # exp_avg.lerp_(grad, 1 - beta1)
-        np.subtract(g, m, out=tmp)
-        np.multiply(tmp, 1.0 - beta1, out=tmp)
-        np.add(m, tmp, out=m)
+        lerp_(m, g, 1.0 - beta1, tmp)
         # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         np.multiply(g, g, out=tmp)
         np.multiply(tmp, 1.0 - beta2, out=tmp)
@@ -158,7 +157,10 @@ class NumpySGD:
         write_back([self._state[p]["velocity"] for p in self._params], self._velocity)
 
 
-UPDATES = (NumpyAdam, NumpySGD, NumpyRMSprop, NumpyAdagrad)
+#: The numpy update rules, each with ``supports(optimizer, params)``; the first
+#: that supports an optimizer steps it.
+UPDATES = (NumpyAdam, NumpySGD, NumpyRMSprop, NumpyAdagrad, NumpyAdadelta, NumpyAdamax,
+           NumpyNAdam, NumpyRAdam, NumpyASGD)
 
 
 def numpy_update(optimizer, params):

@@ -129,19 +129,43 @@ def test_numpy_step_with_lr_schedulers_equals_torch_step(monkeypatch, target, so
         _assert_same_model(a, b)
 
 
-ADAPTIVE_SETTINGS = [
+# Every torch.optim solver with a numpy update, with settings that take each branch
+# of its step (lerp's two formulas, centering, momentum, decoupled decay, RAdam's
+# warm-up then rectified steps, ASGD's averaging from step t0 on).
+TWIN_SETTINGS = [
     {"solver": "rmsprop"},
     {"solver": "rmsprop", "optimizer_kwargs": {"weight_decay": 0.01, "alpha": 0.9}},
+    {"solver": "rmsprop", "optimizer_kwargs": {"momentum": 0.9}},
+    {"solver": "rmsprop", "optimizer_kwargs": {"centered": True, "alpha": 0.3}},
+    {"solver": "rmsprop", "optimizer_kwargs": {"centered": True, "momentum": 0.5,
+                                               "weight_decay": 0.01}},
     {"solver": "adagrad", "learning_rate_init": 0.05},
     {"solver": "adagrad", "learning_rate_init": 0.05,
      "optimizer_kwargs": {"lr_decay": 0.01, "initial_accumulator_value": 0.1,
                           "weight_decay": 0.01}},
+    {"solver": "adadelta", "learning_rate_init": 1.0},
+    {"solver": "adadelta", "optimizer_kwargs": {"rho": 0.4, "weight_decay": 0.01}},
+    {"solver": "adamax"},
+    {"solver": "adamax", "beta_1": 0.3, "optimizer_kwargs": {"weight_decay": 0.01}},
+    {"solver": "nadam"},
+    {"solver": "nadam", "beta_1": 0.3, "optimizer_kwargs": {"momentum_decay": 0.01,
+                                                            "weight_decay": 0.01}},
+    {"solver": "nadam", "optimizer_kwargs": {"decoupled_weight_decay": True,
+                                             "weight_decay": 0.1}},
+    {"solver": "radam"},
+    {"solver": "radam", "beta_2": 0.9, "optimizer_kwargs": {"weight_decay": 0.01}},
+    {"solver": "radam", "optimizer_kwargs": {"decoupled_weight_decay": True,
+                                             "weight_decay": 0.1}},
+    {"solver": "asgd", "learning_rate_init": 0.05},
+    {"solver": "asgd", "learning_rate_init": 0.05,
+     "optimizer_kwargs": {"t0": 10, "lambd": 1e-3, "alpha": 0.5, "weight_decay": 0.01}},
+    {"beta_1": 0.3},  # the default Adam, lerp's second formula
 ]
 
 
 @pytest.mark.parametrize("target", ["multiclass", "binary", "squared_error"])
-@pytest.mark.parametrize("settings", ADAPTIVE_SETTINGS, ids=str)
-def test_numpy_rmsprop_and_adagrad_equal_torch_step(monkeypatch, target, settings):
+@pytest.mark.parametrize("settings", TWIN_SETTINGS, ids=str)
+def test_numpy_optimizer_updates_equal_torch_step(monkeypatch, target, settings):
     # fit, then partial_fit on the other path: the state is torch's layout both ways.
     def fit_then_resume(est, y):
         est.fit(X, y)
@@ -162,6 +186,15 @@ def test_numpy_rmsprop_and_adagrad_equal_torch_step(monkeypatch, target, setting
                                        atol=1e-12)
     monkeypatch.setattr(base, "_NUMPY_PATH", True)
     assert isinstance(_array_step(a, TARGETS[target][1]), NumpyMLPStep)
+
+
+@pytest.mark.parametrize("solver", sorted({p["solver"] for p in TWIN_SETTINGS if "solver" in p}))
+def test_numpy_optimizer_updates_in_float32(monkeypatch, solver):
+    # The default compute dtype: the two paths agree to float32 round-off.
+    a, b = _both_paths(monkeypatch, "multiclass", solver=solver)
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-5)
+    for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-5)
 
 
 SGD_SETTINGS = [
@@ -268,8 +301,9 @@ def test_numpy_step_is_used_only_where_it_applies():
         est = TorchMLPClassifier((8,), max_iter=2, **params)
         assert isinstance(_array_step(est, y), NumpyMLPStep), params
     not_eligible = [
-        {"solver": "nadam"},  # an optimizer without a numpy update
-        {"solver": "rmsprop", "optimizer_kwargs": {"momentum": 0.9}},
+        {"solver": torch.optim.RMSprop},  # a class passed as solver is used as given
+        {"solver": "nadam", "optimizer_kwargs": {"maximize": True}},  # another step
+        {"solver": "adagrad", "optimizer_kwargs": {"fused": True}},
         {"optimizer_kwargs": {"amsgrad": True}},  # torch.optim.Adam, not LeanAdam
         {"activation": "prelu"},  # no hand-derived gradient
         {"activation": "rrelu"},  # random slopes
