@@ -2,7 +2,8 @@
 
 tests/test_common.py runs them on the defaults; here the same checks run with
 another activation, initialisation, optimizer and schedule, and with dropout
-plus batch / layer normalisation, and with mixed precision (autocast).
+plus batch / layer normalisation, with mixed precision (autocast), and with
+solvers stepped by the numpy updates.
 """
 
 from sklearn.base import is_classifier
@@ -23,6 +24,10 @@ CONFIGS = [
     TorchMLPRegressor(normalization="layer", **_RANDOM_LAYERS),
     TorchMLPClassifier(hidden_layer_sizes=(32,), autocast="bfloat16"),
     TorchMLPRegressor(hidden_layer_sizes=(32,), autocast="bfloat16", learning_rate_init=0.01),
+    # Solvers whose steps replay torch.optim's on numpy arrays (sknn/_numpy_state.py).
+    TorchMLPClassifier(hidden_layer_sizes=(32,), solver="nadam", compute_dtype="float64"),
+    TorchMLPRegressor(hidden_layer_sizes=(32,), solver="rmsprop", compute_dtype="float64",
+                      optimizer_kwargs={"momentum": 0.5, "centered": True}),
 ]
 
 # At most three expected failures per estimator, each with its reason.
