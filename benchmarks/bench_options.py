@@ -143,7 +143,7 @@ def main(argv=None):
     print(f"case: {case.name} ({case.data}, {case.hidden}, {case.epochs} epochs, "
           f"batch {case.batch}); median of {args.repeats}")
     _timed_fit(sklearn, X_train, y_train, True)  # warm-up
-    header = (f"{'option':14s} {'sknn s':>8s} {'autograd s':>10s} {'sknn/autograd':>13s} "
+    header = (f"{'option':16s} {'sknn s':>8s} {'autograd s':>10s} {'sknn/autograd':>13s} "
               f"{'sknn/MLPClassifier':>18s}")
     print(header)
     for name in names:
@@ -156,7 +156,7 @@ def main(argv=None):
             runs = [(fast, make, True), (slow, make, False), (ref, sklearn, True)]
             for out, factory, flag in runs[r % 3:] + runs[: r % 3]:
                 out.append(_timed_fit(factory, X_train, y_train, flag))
-        print(f"{name:14s} {median(fast):8.3f} {median(slow):10.3f} "
+        print(f"{name:16s} {median(fast):8.3f} {median(slow):10.3f} "
               f"{median([f / s for f, s in zip(fast, slow)]):12.2f}x "
               f"{median([f / s for f, s in zip(fast, ref)]):17.2f}x")
     first_fit_table([s for s in args.first_fit.split(",") if s], args.repeats)
