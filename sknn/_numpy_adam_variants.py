@@ -16,7 +16,7 @@ from ._numpy_state import TwinUpdate, add_weight_decay, addcdiv_, addcmul_, lerp
 
 
 class _MomentsUpdate(TwinUpdate):
-    """Shared state handling: ``exp_avg`` and a second moment, zeros at first."""
+    """Shared state: ``exp_avg`` and a second moment, zeros at first."""
 
     #: The second moment's state key.
     second_moment = "exp_avg_sq"
@@ -24,12 +24,6 @@ class _MomentsUpdate(TwinUpdate):
     @classmethod
     def state_keys(cls, group):
         return ("exp_avg", cls.second_moment)
-
-    @classmethod
-    def initial_state(cls, p, group):
-        return {"step": cls._scalar(0.0),
-                **{key: torch.zeros_like(p, memory_format=torch.preserve_format)
-                   for key in cls.state_keys(group)}}
 
     def _decay(self, flat, g, tmp):
         """Weight decay: on the parameters (decoupled) or added to the gradient."""
@@ -87,8 +81,7 @@ class NumpyNAdam(_MomentsUpdate):
     @classmethod
     def initial_state(cls, p, group):
         return {"step": cls._scalar(0.0), "mu_product": cls._scalar(1.0),
-                **{key: torch.zeros_like(p, memory_format=torch.preserve_format)
-                   for key in cls.state_keys(group)}}
+                **cls._zeros(p, group)}
 
     def apply(self, flat, g, tmp):
         group = self.group

@@ -18,26 +18,17 @@ class NumpyRMSprop(TwinUpdate):
     """``torch.optim.RMSprop``'s update."""
 
     torch_class = torch.optim.RMSprop
-
-    def __init__(self, optimizer, params):
-        super().__init__(optimizer, params)
-        self._avg = np.empty_like(self._state.arrays["square_avg"])
+    n_buffers = 1  # the denominator
 
     @classmethod
     def state_keys(cls, group):
         return (("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ())
                 + (("grad_avg",) if group["centered"] else ()))
 
-    @classmethod
-    def initial_state(cls, p, group):
-        return {"step": cls._scalar(0.0),
-                **{key: torch.zeros_like(p, memory_format=torch.preserve_format)
-                   for key in cls.state_keys(group)}}
-
     def apply(self, flat, g, tmp):
         group = self.group
         alpha, momentum, lr = group["alpha"], group["momentum"], group["lr"]
-        arrays, avg = self._state.arrays, self._avg
+        arrays, avg = self._state.arrays, self._buffers[0]
         self._state.t += 1
         add_weight_decay(flat, g, tmp, group["weight_decay"])
         square_avg = arrays["square_avg"]
@@ -97,26 +88,17 @@ class NumpyAdadelta(TwinUpdate):
     """``torch.optim.Adadelta``'s update."""
 
     torch_class = torch.optim.Adadelta
-
-    def __init__(self, optimizer, params):
-        super().__init__(optimizer, params)
-        self._delta = np.empty_like(self._state.arrays["square_avg"])
+    n_buffers = 1  # the step's delta
 
     @classmethod
     def state_keys(cls, group):
         return ("square_avg", "acc_delta")
 
-    @classmethod
-    def initial_state(cls, p, group):
-        return {"step": cls._scalar(0.0),
-                **{key: torch.zeros_like(p, memory_format=torch.preserve_format)
-                   for key in cls.state_keys(group)}}
-
     def apply(self, flat, g, tmp):
         group = self.group
         rho, eps = group["rho"], group["eps"]
         square_avg, acc_delta = self._state.arrays["square_avg"], self._state.arrays["acc_delta"]
-        delta = self._delta
+        delta = self._buffers[0]
         self._state.t += 1
         add_weight_decay(flat, g, tmp, group["weight_decay"])
         np.multiply(square_avg, rho, out=square_avg)

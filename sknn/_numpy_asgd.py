@@ -35,8 +35,7 @@ class NumpyASGD(TwinUpdate):
     @classmethod
     def initial_state(cls, p, group):
         return {"step": cls._scalar(0.0), "eta": cls._scalar(group["lr"]),
-                "mu": cls._scalar(1.0),
-                "ax": torch.zeros_like(p, memory_format=torch.preserve_format)}
+                "mu": cls._scalar(1.0), **cls._zeros(p, group)}
 
     def apply(self, flat, g, tmp):
         group = self.group

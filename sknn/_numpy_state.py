@@ -165,6 +165,8 @@ class TwinUpdate:
     torch_class: type
     #: 0-d state tensors besides ``"step"``.
     scalars: tuple = ()
+    #: Scratch arrays of the parameters' size the update needs besides ``tmp``.
+    n_buffers: int = 0
 
     def __init__(self, optimizer, params):
         self.group = optimizer.param_groups[0]
@@ -172,6 +174,9 @@ class TwinUpdate:
             if not optimizer.state[p]:
                 optimizer.state[p].update(self.initial_state(p, self.group))
         self._state = FlatState(optimizer, params, self.state_keys(self.group), self.scalars)
+        size = sum(p.numel() for p in params)
+        dtype = numpy_dtype(params[0].dtype)
+        self._buffers = [np.empty(size, dtype=dtype) for _ in range(self.n_buffers)]
 
     @classmethod
     def supports(cls, optimizer, params) -> bool:
@@ -192,8 +197,15 @@ class TwinUpdate:
 
     @classmethod
     def initial_state(cls, p, group) -> dict:
-        """The state torch's first step creates for parameter ``p``."""
-        raise NotImplementedError
+        """The state torch's first step creates for parameter ``p``: by default
+        a zero step count and zeros for each of :meth:`state_keys`."""
+        return {"step": cls._scalar(0.0), **cls._zeros(p, group)}
+
+    @classmethod
+    def _zeros(cls, p, group) -> dict:
+        """Zeros like ``p`` for each of :meth:`state_keys`."""
+        return {key: torch.zeros_like(p, memory_format=torch.preserve_format)
+                for key in cls.state_keys(group)}
 
     @staticmethod
     def _scalar(value):
