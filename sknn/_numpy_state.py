@@ -182,13 +182,8 @@ class TwinUpdate:
     def supports(cls, optimizer, params) -> bool:
         """Whether this rule replays ``optimizer``'s steps on ``params``."""
         group = plain_group(optimizer, cls.torch_class)
-        return (group is not None and cls.supports_group(group)
-                and one_step_count(optimizer, params, cls.state_keys(group) + cls.scalars))
-
-    @classmethod
-    def supports_group(cls, group) -> bool:
-        """Whether the group's settings are replayed (all, unless a subclass says otherwise)."""
-        return True
+        return group is not None and one_step_count(
+            optimizer, params, cls.state_keys(group) + cls.scalars)
 
     @classmethod
     def state_keys(cls, group) -> tuple:
