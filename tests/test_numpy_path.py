@@ -12,6 +12,7 @@ import sknn._estimator_base as base
 from sknn import TorchMLPClassifier
 from sknn._numpy_mlp import NUMPY_MAX_WORK, NumpyMLPStep
 from sknn._numpy_updates import FUSED_MIN_SIZE
+from sknn._optimizers import STOCHASTIC
 
 rng = np.random.RandomState(1)
 SW = rng.uniform(0.5, 2.0, size=90)
@@ -291,9 +292,9 @@ def _array_step(est, y):
 
 def test_numpy_step_is_used_only_where_it_applies():
     y = TARGETS["multiclass"][1]
-    for solver in ("adam", "sgd"):
+    for solver in sorted(STOCHASTIC):  # every named solver but lbfgs, with its defaults
         est = TorchMLPClassifier((8,), max_iter=2, solver=solver)
-        assert isinstance(_array_step(est, y), NumpyMLPStep)
+        assert isinstance(_array_step(est, y), NumpyMLPStep), solver
     for params in ({"activation": "gelu"}, {"activation": torch.nn.SiLU},
                    {"activation": "elu", "activation_kwargs": {"alpha": 0.5}},
                    {"dropout": 0.1}, {"lr_scheduler": "step"},
