@@ -190,6 +190,21 @@ def test_numpy_optimizer_updates_equal_torch_step(monkeypatch, target, settings)
 
 
 @pytest.mark.parametrize("solver", sorted({p["solver"] for p in TWIN_SETTINGS if "solver" in p}))
+@pytest.mark.parametrize("scheduler", ["cosine", "onecycle"])
+def test_numpy_optimizer_updates_follow_lr_schedulers(monkeypatch, solver, scheduler):
+    # The updates read lr (and the betas or momentum OneCycleLR cycles) at every step.
+    kwargs = None
+    if scheduler == "onecycle" and solver in ("adadelta", "adagrad", "asgd"):
+        kwargs = {"cycle_momentum": False}  # they have no momentum or betas to cycle
+    a, b = _both_paths(monkeypatch, "multiclass", compute_dtype="float64", solver=solver,
+                       lr_scheduler=scheduler, lr_scheduler_kwargs=kwargs)
+    np.testing.assert_allclose([r["lr"] for r in a.history_], [r["lr"] for r in b.history_])
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-9)
+    for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_allclose(u, v, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", sorted({p["solver"] for p in TWIN_SETTINGS if "solver" in p}))
 def test_numpy_optimizer_updates_in_float32(monkeypatch, solver):
     # The default compute dtype: the two paths agree to float32 round-off.
     a, b = _both_paths(monkeypatch, "multiclass", solver=solver)
