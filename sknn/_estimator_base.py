@@ -429,9 +429,11 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 ConvergenceWarning,
             )
 
-    def _plain_network(self):
+    def _plain_network(self, normalized=False):
         """``(activation rule, loss spec, dropout per hidden layer)`` when the
-        hand-derived gradients apply, else None."""
+        hand-derived gradients apply, else None; with ``normalized`` (the
+        numpy step) the network may have normalisation layers, and a fourth
+        item lists them per hidden layer."""
         if not _FAST_PATH:
             return None
         name = self._loss_name()
@@ -439,8 +441,11 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         if spec.output not in FAST_OUTPUTS or name not in (
                 "squared_error", "poisson", "log_loss", "binary_log_loss"):
             return None
-        rule = self.module_.plain_activation()
-        return None if rule is None else (rule, spec, self.module_.hidden_dropouts())
+        rule = self.module_.plain_activation(normalized=normalized)
+        if rule is None:
+            return None
+        found = (rule, spec, self.module_.hidden_dropouts())
+        return (*found, self.module_.hidden_norms()) if normalized else found
 
     def _training_step(self, loss_fn, weights):
         """The hand-derived step where it applies (same results, less overhead),
@@ -465,16 +470,16 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         Below :data:`~sknn._numpy_mlp.NUMPY_MAX_WORK` multiply-adds per step a
         step costs what its operations cost to launch, which is less in numpy.
         """
-        plain = self._plain_network()
+        plain = self._plain_network(normalized=True)
         if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH or self.autocast is not None:
             return None
-        activation, spec, dropouts = plain
+        activation, spec, dropouts, norms = plain
         biases = [layer.bias for layer in self.module_.linear_layers()]
-        if not NumpyMLPStep.supports(weights, biases, optimizer, activation, spec.output):
+        if not NumpyMLPStep.supports(weights, biases, optimizer, activation, spec.output, norms):
             return None
         scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0
         return NumpyMLPStep(weights, biases, optimizer, activation, spec.output, self.alpha, scale,
-                            dropouts)
+                            dropouts, norms)
 
     def _numpy_gradient(self, weights, work):
         """The numpy objective for lbfgs on a small plain network, else None

@@ -19,6 +19,9 @@ from ._activations import RReLU, make_activation
 from ._initializers import InitContext, init_linear
 from ._pointwise import IDENTITY, pointwise_rule
 
+# The normalisation layers MLPModule builds (exact types: subclasses may differ).
+_NORMS = (nn.BatchNorm1d, nn.LayerNorm)
+
 NORMALIZATIONS = {
     "batch": ("BatchNorm1d over each hidden layer's units", "001 batch normalisation"),
     "layer": ("LayerNorm over each hidden layer's units", "001 normalisation"),
@@ -271,18 +274,23 @@ class MLPModule(nn.Module):
             if isinstance(m, (Dropout, RReLU)):
                 m.generator = generator
 
-    def plain_activation(self, inference: bool = False):
+    def plain_activation(self, inference: bool = False, normalized: bool = False):
         """The closed form of the hidden activation of a plain network, else None.
 
         A plain network alternates ``Linear`` layers and one kind of activation
         with a closed form (:func:`sknn._pointwise.pointwise_rule`), each
         possibly followed by dropout (:meth:`hidden_dropouts`); with
         ``inference``, as it acts at predict time. Without hidden layers the
-        activation is the identity.
+        activation is the identity. With ``normalized``, the normalisation
+        layers this module builds (:meth:`hidden_norms`) may stand between a
+        ``Linear`` and its activation.
         """
-        rules, linear_next = [], True
+        if not isinstance(self.layers[-1], nn.Linear):
+            return None
+        rules, linear_next, previous = [], True, None
         for m in self.layers:
-            if type(m) is Dropout:
+            after_linear, previous = isinstance(previous, nn.Linear), m
+            if type(m) is Dropout or (normalized and after_linear and type(m) in _NORMS):
                 continue
             if linear_next != isinstance(m, nn.Linear):
                 return None
@@ -303,6 +311,16 @@ class MLPModule(nn.Module):
             if isinstance(m, nn.Linear):
                 found.append(None)
             elif type(m) is Dropout:
+                found[-1] = m
+        return found[:-1]
+
+    def hidden_norms(self) -> list:
+        """Per hidden layer, its ``BatchNorm1d``/``LayerNorm`` module, or None where it has none."""
+        found = []
+        for m in self.layers:
+            if isinstance(m, nn.Linear):
+                found.append(None)
+            elif type(m) in _NORMS:
                 found[-1] = m
         return found[:-1]
 

@@ -32,6 +32,7 @@ from scipy.special import expit, xlogy
 
 from ._device import PARALLEL_WORK
 from ._fast_mlp import per_layer_dropouts
+from ._numpy_norm import numpy_norm, supports_norm
 from ._numpy_updates import UPDATES, numpy_update, write_back
 from ._pointwise import ACTIVATION_NAMES, Pointwise, Scratch, as_rule
 
@@ -100,21 +101,29 @@ class NumpyMLPGradient:
     dropouts : list of (Dropout or None), optional
         As for :class:`sknn._fast_mlp.ManualMLPGrad`: the masks are the
         module's (same generator and calls), so is the model.
+    norms : list of (BatchNorm1d, LayerNorm or None), optional
+        Per hidden layer, the normalisation module between its ``Linear`` and
+        its activation (:mod:`sknn._numpy_norm`); their weights and biases are
+        trained with the rest, BatchNorm's running estimates are updated in
+        the module's buffers.
 
     Attributes
     ----------
     flat : ndarray
-        The parameters, all weights then all biases, each in torch's layout;
-        :meth:`sync` writes them back into the tensors.
+        The parameters, all weights then all biases (then the normalisation
+        layers' weights and biases), each in torch's layout; :meth:`sync`
+        writes them back into the tensors.
     grad : ndarray
         The gradient of the last :meth:`gradient` call, laid out like ``flat``.
     """
 
     def __init__(self, weights, biases, activation, output, alpha, report_scale=1.0,
-                 dropouts=None):
-        if not self.supports_network(weights, biases, activation, output):
+                 dropouts=None, norms=None):
+        if not self.supports_network(weights, biases, activation, output, norms):
             raise ValueError("NumpyMLPGradient does not support this network")
-        self.params = [*weights, *biases]
+        norms = norms or [None] * (len(weights) - 1)
+        affine = [m for m in norms if m is not None]
+        self.params = _flat_order(weights, biases, norms)
         self.activation = as_rule(activation)
         self.dropouts = per_layer_dropouts(dropouts, len(weights))
         self.output = output
@@ -127,21 +136,30 @@ class NumpyMLPGradient:
         self._n_weight_values = sum(w.numel() for w in weights)
         views, grads = _split(self.flat, self.params), _split(self.grad, self.params)
         n_layers = len(weights)
-        self._W, self._b = views[:n_layers], views[n_layers:]
+        self._W, self._b = views[:n_layers], views[n_layers : 2 * n_layers]
         self._W_t = [w.T for w in self._W]
-        self._gW, self._gb = grads[:n_layers], grads[n_layers:]
+        self._gW, self._gb = grads[:n_layers], grads[n_layers : 2 * n_layers]
+        # The normalisation layers' views: all their weights, then all biases.
+        k = 2 * n_layers + len(affine)
+        affine_views = iter(zip(views[2 * n_layers : k], views[k:], grads[2 * n_layers : k],
+                                grads[k:]))
+        self._norms = [None if m is None else numpy_norm(m, *next(affine_views)) for m in norms]
         self._dtype = self.flat.dtype
         self._buffers = {}
 
     @staticmethod
-    def supports_network(weights, biases, activation, output) -> bool:
+    def supports_network(weights, biases, activation, output, norms=None) -> bool:
         """Whether this class can compute the gradient of these parameters."""
-        params = [*weights, *biases]
+        norms = list(norms or [None] * max(len(weights) - 1, 0))
+        params = _flat_order(weights, biases, norms)
         return (
             (isinstance(activation, Pointwise) or activation in ACTIVATION_NAMES)
             and output in OUTPUTS
             and bool(weights)
             and len(weights) == len(biases)
+            and len(norms) == len(weights) - 1
+            and all(m is None or (supports_norm(m) and m.weight.shape[0] == w.shape[0])
+                    for m, w in zip(norms, weights))
             and all(p.device.type == "cpu" for p in params)
             and len({p.dtype for p in params}) == 1
             and params[0].dtype in (torch.float32, torch.float64)
@@ -198,6 +216,9 @@ class NumpyMLPGradient:
                 if self.activation.numpy_backward is not None:
                     self.activation.numpy_backward(D_prev, buf.pres[i - 1], buf.acts[i - 1],
                                                    buf.scratch[i - 1])
+                norm = self._norms[i - 1]
+                if norm is not None:
+                    norm.backward(D_prev, n)
                 D = D_prev
         penalty = 0.0
         if self.alpha:
@@ -219,10 +240,15 @@ class NumpyMLPGradient:
         last = len(self._W) - 1
         act_fwd = self.activation.numpy_forward
         a = X
+        n = X.shape[0]
         for i, (w_t, b) in enumerate(zip(self._W_t, self._b)):
             pre = buf.pres[i]
-            np.matmul(a, w_t, out=pre)
-            np.add(pre, b, out=pre)
+            norm = self._norms[i] if i != last else None
+            linear = pre if norm is None else norm.buffers(n)[0]
+            np.matmul(a, w_t, out=linear)
+            np.add(linear, b, out=linear)
+            if norm is not None:
+                norm.forward(n, pre, train)
             if i != last and act_fwd is not None:
                 act_fwd(pre, buf.acts[i], buf.scratch[i])
             a = buf.acts[i]
@@ -280,7 +306,7 @@ class NumpyMLPStep(NumpyMLPGradient):
 
     Parameters
     ----------
-    weights, biases, activation, output, alpha, report_scale, dropouts
+    weights, biases, activation, output, alpha, report_scale, dropouts, norms
         As for :class:`NumpyMLPGradient`.
     optimizer : torch.optim.Optimizer or LeanAdam
         One with a numpy update (:data:`sknn._numpy_updates.UPDATES`).
@@ -290,20 +316,21 @@ class NumpyMLPStep(NumpyMLPGradient):
     """
 
     def __init__(self, weights, biases, optimizer, activation, output, alpha, report_scale=1.0,
-                 dropouts=None):
-        if not self.supports(weights, biases, optimizer, activation, output):
+                 dropouts=None, norms=None):
+        if not self.supports(weights, biases, optimizer, activation, output, norms):
             raise ValueError("NumpyMLPStep does not support this network or optimizer")
-        super().__init__(weights, biases, activation, output, alpha, report_scale, dropouts)
+        super().__init__(weights, biases, activation, output, alpha, report_scale, dropouts,
+                         norms)
         self._optimizer = optimizer
         self._update = numpy_update(optimizer, self.params)
 
     @staticmethod
-    def supports(weights, biases, optimizer, activation, output) -> bool:
+    def supports(weights, biases, optimizer, activation, output, norms=None) -> bool:
         """Whether this class can train these parameters with this optimizer."""
-        params = [*weights, *biases]
+        params = _flat_order(weights, biases, norms)
         group_params = {id(p) for g in optimizer.param_groups for p in g["params"]}
         return (
-            NumpyMLPGradient.supports_network(weights, biases, activation, output)
+            NumpyMLPGradient.supports_network(weights, biases, activation, output, norms)
             and {id(p) for p in params} == group_params
             and any(rule.supports(optimizer, params) for rule in UPDATES)
         )
@@ -342,6 +369,13 @@ def _total(terms, wn):
     if wn is None:
         return float(_add_reduce(terms, None))
     return float(np.vdot(wn, _add_reduce(terms, 1)))
+
+
+def _flat_order(weights, biases, norms):
+    """The parameters in the flat arrays' order: weights, biases, then the
+    normalisation layers' weights and biases."""
+    affine = [m for m in norms or [] if m is not None]
+    return [*weights, *biases, *(m.weight for m in affine), *(m.bias for m in affine)]
 
 
 def _split(flat, tensors):

@@ -313,7 +313,8 @@ def test_numpy_step_is_used_only_where_it_applies():
     for params in ({"activation": "gelu"}, {"activation": torch.nn.SiLU},
                    {"activation": "elu", "activation_kwargs": {"alpha": 0.5}},
                    {"dropout": 0.1}, {"lr_scheduler": "step"},
-                   {"solver": "sgd", "lr_scheduler": "cosine"}, {"solver": "adamw"}):
+                   {"solver": "sgd", "lr_scheduler": "cosine"}, {"solver": "adamw"},
+                   {"normalization": "layer"}, {"normalization": "batch"}):
         est = TorchMLPClassifier((8,), max_iter=2, **params)
         assert isinstance(_array_step(est, y), NumpyMLPStep), params
     not_eligible = [
@@ -323,7 +324,6 @@ def test_numpy_step_is_used_only_where_it_applies():
         {"optimizer_kwargs": {"amsgrad": True}},  # torch.optim.Adam, not LeanAdam
         {"activation": "prelu"},  # no hand-derived gradient
         {"activation": "rrelu"},  # random slopes
-        {"normalization": "layer"},
     ]
     for params in not_eligible:
         est = TorchMLPClassifier(**{"hidden_layer_sizes": (8,), "max_iter": 2, **params})
