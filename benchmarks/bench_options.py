@@ -54,6 +54,8 @@ OPTIONS = {
     "softplus": {"activation": "softplus"},
     "softsign": {"activation": "softsign"},
     "dropout": {"dropout": 0.1},
+    "batchnorm": {"normalization": "batch"},
+    "layernorm": {"normalization": "layer"},
     # Every epoch still runs (the case's n_iter_no_change is its epoch count).
     "early_stopping": {"early_stopping": True},
     "cosine": {"lr_scheduler": "cosine"},
