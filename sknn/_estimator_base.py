@@ -14,6 +14,7 @@ import copy
 import warnings
 from abc import ABC, abstractmethod
 from contextlib import contextmanager, nullcontext
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -41,7 +42,7 @@ from ._fitted_state import FittedNetworkMixin
 from ._lbfgs import train_lbfgs
 from ._losses import LOSSES, make_loss
 from ._module import MLPModule
-from ._numpy_mlp import NUMPY_MAX_WORK, NumpyMLPGradient, NumpyMLPStep
+from ._numpy_mlp import EXTRA_LOSSES, NUMPY_MAX_WORK, NumpyMLPGradient, NumpyMLPStep
 from ._optimizers import STOCHASTIC, make_optimizer
 from ._params import PARAMETER_CONSTRAINTS, check_options, hidden_sizes, schedule_context
 from ._progress import Reporter
@@ -52,6 +53,19 @@ from ._schedulers import make_schedule
 _FAST_PATH = True
 _NUMPY_PATH = True
 
+# The losses that are their output activation's canonical loss (the hand-derived
+# steps' output delta is then ``out(z) - y``).
+_CANONICAL_LOSSES = ("squared_error", "poisson", "log_loss", "binary_log_loss")
+
+
+class _PlainNetwork(NamedTuple):
+    """What the hand-derived steps need to know about a plain network."""
+
+    activation: object  # sknn._pointwise.Pointwise
+    spec: object  # sknn._losses.LossSpec
+    dropouts: list  # per hidden layer: Dropout or None
+    norms: list  # per hidden layer: BatchNorm1d, LayerNorm or None
+    loss: str | None  # one of EXTRA_LOSSES, or None for the canonical loss
 
 
 class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
@@ -429,23 +443,30 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 ConvergenceWarning,
             )
 
-    def _plain_network(self, normalized=False):
-        """``(activation rule, loss spec, dropout per hidden layer)`` when the
-        hand-derived gradients apply, else None; with ``normalized`` (the
-        numpy step) the network may have normalisation layers, and a fourth
-        item lists them per hidden layer."""
+    def _plain_network(self, numpy_step=False):
+        """The network's :class:`_PlainNetwork` description when hand-derived
+        gradients apply, else None.
+
+        With ``numpy_step`` for the numpy step, which also has normalisation
+        layers and the losses of :data:`sknn._numpy_mlp.EXTRA_LOSSES`.
+        """
         if not _FAST_PATH:
             return None
         name = self._loss_name()
         spec = LOSSES[name]
-        if spec.output not in FAST_OUTPUTS or name not in (
-                "squared_error", "poisson", "log_loss", "binary_log_loss"):
+        if spec.output not in FAST_OUTPUTS:
             return None
-        rule = self.module_.plain_activation(normalized=normalized)
+        if name in _CANONICAL_LOSSES:
+            loss = None
+        elif numpy_step and name in EXTRA_LOSSES:
+            loss = name
+        else:
+            return None
+        rule = self.module_.plain_activation(normalized=numpy_step)
         if rule is None:
             return None
-        found = (rule, spec, self.module_.hidden_dropouts())
-        return (*found, self.module_.hidden_norms()) if normalized else found
+        return _PlainNetwork(rule, spec, self.module_.hidden_dropouts(),
+                             self.module_.hidden_norms(), loss)
 
     def _training_step(self, loss_fn, weights):
         """The hand-derived step where it applies (same results, less overhead),
@@ -454,11 +475,13 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         autocast = None if self.autocast is None else AUTOCAST_DTYPES[self.autocast]
         if plain is None:
             return make_autograd_step(self.module_, loss_fn, self.alpha, weights, autocast)
-        activation, spec, dropouts = plain
         biases = [layer.bias for layer in self.module_.linear_layers()]
-        scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0
-        return make_fast_step(weights, biases, activation, spec.output, self.alpha, scale,
-                              dropouts, autocast)
+        return make_fast_step(weights, biases, plain.activation, plain.spec.output, self.alpha,
+                              self._report_scale(plain), plain.dropouts, autocast)
+
+    def _report_scale(self, plain):
+        # scikit-learn reports the multi-output squared error averaged over outputs.
+        return 1.0 / self.n_outputs_ if plain.spec.mean_over_outputs else 1.0
 
     def _array_step(self, optimizer, weights, work):
         """The numpy step for small plain networks trained by a named solver
@@ -470,16 +493,16 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         Below :data:`~sknn._numpy_mlp.NUMPY_MAX_WORK` multiply-adds per step a
         step costs what its operations cost to launch, which is less in numpy.
         """
-        plain = self._plain_network(normalized=True)
+        plain = self._plain_network(numpy_step=True)
         if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH or self.autocast is not None:
             return None
-        activation, spec, dropouts, norms = plain
         biases = [layer.bias for layer in self.module_.linear_layers()]
-        if not NumpyMLPStep.supports(weights, biases, optimizer, activation, spec.output, norms):
+        if not NumpyMLPStep.supports(weights, biases, optimizer, plain.activation,
+                                     plain.spec.output, plain.norms, plain.loss):
             return None
-        scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0
-        return NumpyMLPStep(weights, biases, optimizer, activation, spec.output, self.alpha, scale,
-                            dropouts, norms)
+        return NumpyMLPStep(weights, biases, optimizer, plain.activation, plain.spec.output,
+                            self.alpha, self._report_scale(plain), plain.dropouts, plain.norms,
+                            plain.loss, **self._loss_kwargs())
 
     def _numpy_gradient(self, weights, work):
         """The numpy objective for lbfgs on a small plain network, else None
@@ -487,13 +510,12 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         plain = self._plain_network()
         if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH:
             return None
-        activation, spec, dropouts = plain
         biases = [layer.bias for layer in self.module_.linear_layers()]
-        if not NumpyMLPGradient.supports_network(weights, biases, activation, spec.output):
+        if not NumpyMLPGradient.supports_network(weights, biases, plain.activation,
+                                                 plain.spec.output):
             return None
-        scale = 1.0 / self.n_outputs_ if spec.mean_over_outputs else 1.0
-        return NumpyMLPGradient(weights, biases, activation, spec.output, self.alpha, scale,
-                                dropouts)
+        return NumpyMLPGradient(weights, biases, plain.activation, plain.spec.output, self.alpha,
+                                self._report_scale(plain), plain.dropouts)
 
     def _make_optimizer(self, steps_per_epoch, incremental):
         params = self.module_.parameters()

@@ -51,6 +51,11 @@ NUMPY_MAX_WORK = PARALLEL_WORK
 
 OUTPUTS = ("identity", "logistic", "softmax", "exp")
 
+#: Regression losses with an identity output besides the squared error, whose
+#: gradient only the numpy step derives by hand (per sample: the mean over
+#: the outputs, as in :mod:`sknn._losses`).
+EXTRA_LOSSES = ("absolute_error", "huber")
+
 # The ufuncs' own reductions: np.sum/np.max add ~3 us of Python per call.
 _add_reduce = np.add.reduce
 _max_reduce = np.maximum.reduce
@@ -106,6 +111,11 @@ class NumpyMLPGradient:
         its activation (:mod:`sknn._numpy_norm`); their weights and biases are
         trained with the rest, BatchNorm's running estimates are updated in
         the module's buffers.
+    loss : {None, "absolute_error", "huber"}, default=None
+        None: the output's canonical loss. Otherwise one of
+        :data:`EXTRA_LOSSES`, with ``output="identity"``.
+    huber_delta : float, default=1.0
+        Where the Huber loss turns from quadratic to linear.
 
     Attributes
     ----------
@@ -118,9 +128,11 @@ class NumpyMLPGradient:
     """
 
     def __init__(self, weights, biases, activation, output, alpha, report_scale=1.0,
-                 dropouts=None, norms=None):
-        if not self.supports_network(weights, biases, activation, output, norms):
+                 dropouts=None, norms=None, loss=None, huber_delta=1.0):
+        if not self.supports_network(weights, biases, activation, output, norms, loss):
             raise ValueError("NumpyMLPGradient does not support this network")
+        self.loss = loss
+        self.huber_delta = float(huber_delta)
         norms = norms or [None] * (len(weights) - 1)
         affine = [m for m in norms if m is not None]
         self.params = _flat_order(weights, biases, norms)
@@ -148,13 +160,14 @@ class NumpyMLPGradient:
         self._buffers = {}
 
     @staticmethod
-    def supports_network(weights, biases, activation, output, norms=None) -> bool:
+    def supports_network(weights, biases, activation, output, norms=None, loss=None) -> bool:
         """Whether this class can compute the gradient of these parameters."""
         norms = list(norms or [None] * max(len(weights) - 1, 0))
         params = _flat_order(weights, biases, norms)
         return (
             (isinstance(activation, Pointwise) or activation in ACTIVATION_NAMES)
             and output in OUTPUTS
+            and (loss is None or (loss in EXTRA_LOSSES and output == "identity"))
             and bool(weights)
             and len(weights) == len(biases)
             and len(norms) == len(weights) - 1
@@ -259,9 +272,30 @@ class NumpyMLPGradient:
                 np.divide(a, 1 - drop.p, out=a)
         return a
 
+    def _regression_delta_and_loss(self, z, Y, D, buf, wn):
+        """:data:`EXTRA_LOSSES`: the loss, and its derivative per sample in ``D``
+        (``sign(r) / k`` or ``clip(r, -delta, delta) / k`` for ``k`` outputs;
+        torch's derivatives, 0 at ``r = 0`` for the absolute error)."""
+        k = z.shape[1]
+        np.subtract(z, Y, out=D)
+        np.abs(D, out=buf.out)
+        terms = _regression_loss_terms(self.loss, D, buf.out, self.huber_delta)
+        loss = _total(terms, wn) / k
+        if self.loss == "absolute_error":
+            np.sign(D, out=D)
+        else:
+            np.clip(D, -self.huber_delta, self.huber_delta, out=D)
+        np.divide(D, k, out=D)
+        return loss
+
     def _output_delta_and_loss(self, z, Y, D, buf, wn):
-        """Write ``out(z) - y`` into ``D``; return the summed (or ``wn``-weighted) loss."""
+        """Write ``out(z) - y`` into ``D``; return the summed (or ``wn``-weighted) loss.
+
+        With an extra loss, ``D`` is the derivative of the per-sample loss instead.
+        """
         out, row = self.output, buf.row
+        if self.loss is not None:
+            return self._regression_delta_and_loss(z, Y, D, buf, wn)
         if out == "softmax":
             # log-sum-exp with the row maximum subtracted; rows of Y sum to one,
             # so -sum y log p = sum(lse) - sum y z (z shifted in place).
@@ -306,7 +340,7 @@ class NumpyMLPStep(NumpyMLPGradient):
 
     Parameters
     ----------
-    weights, biases, activation, output, alpha, report_scale, dropouts, norms
+    weights, biases, activation, output, alpha, report_scale, dropouts, norms, loss, huber_delta
         As for :class:`NumpyMLPGradient`.
     optimizer : torch.optim.Optimizer or LeanAdam
         One with a numpy update (:data:`sknn._numpy_updates.UPDATES`).
@@ -316,21 +350,21 @@ class NumpyMLPStep(NumpyMLPGradient):
     """
 
     def __init__(self, weights, biases, optimizer, activation, output, alpha, report_scale=1.0,
-                 dropouts=None, norms=None):
-        if not self.supports(weights, biases, optimizer, activation, output, norms):
+                 dropouts=None, norms=None, loss=None, huber_delta=1.0):
+        if not self.supports(weights, biases, optimizer, activation, output, norms, loss):
             raise ValueError("NumpyMLPStep does not support this network or optimizer")
         super().__init__(weights, biases, activation, output, alpha, report_scale, dropouts,
-                         norms)
+                         norms, loss, huber_delta)
         self._optimizer = optimizer
         self._update = numpy_update(optimizer, self.params)
 
     @staticmethod
-    def supports(weights, biases, optimizer, activation, output, norms=None) -> bool:
+    def supports(weights, biases, optimizer, activation, output, norms=None, loss=None) -> bool:
         """Whether this class can train these parameters with this optimizer."""
         params = _flat_order(weights, biases, norms)
         group_params = {id(p) for g in optimizer.param_groups for p in g["params"]}
         return (
-            NumpyMLPGradient.supports_network(weights, biases, activation, output, norms)
+            NumpyMLPGradient.supports_network(weights, biases, activation, output, norms, loss)
             and {id(p) for p in params} == group_params
             and any(rule.supports(optimizer, params) for rule in UPDATES)
         )
@@ -362,6 +396,15 @@ class NumpyMLPStep(NumpyMLPGradient):
         """Write the parameters and the optimizer's state back into the torch tensors."""
         super().sync()
         self._update.sync()
+
+
+def _regression_loss_terms(loss, residual, abs_residual, delta):
+    """Per-element loss of the residual: ``|r|``, or Huber's ``0.5 r**2`` below
+    ``delta`` and ``delta * (|r| - delta / 2)`` from it on (torch's formulas)."""
+    if loss == "absolute_error":
+        return abs_residual
+    return np.where(abs_residual < delta, 0.5 * residual * residual,
+                    delta * (abs_residual - 0.5 * delta))
 
 
 def _total(terms, wn):

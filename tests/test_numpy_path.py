@@ -213,6 +213,27 @@ def test_numpy_optimizer_updates_in_float32(monkeypatch, solver):
         np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("loss", [{"loss": "absolute_error"}, {"loss": "huber"},
+                                  {"loss": "huber", "huber_delta": 0.3}], ids=str)
+@pytest.mark.parametrize("extra", [{}, {"activation": "tanh", "dropout": 0.2},
+                                   {"normalization": "batch"}], ids=str)
+@pytest.mark.parametrize("fit", ["two outputs", "one output", "sample weights"])
+def test_numpy_step_with_l1_and_huber_losses_equals_autograd(monkeypatch, loss, extra, fit):
+    # The torch path has no hand-derived gradient for these losses: autograd.
+    fits = {"two outputs": lambda est, y: est.fit(X, y),
+            "one output": lambda est, y: est.fit(X, y[:, 0]),
+            "sample weights": lambda est, y: est.fit(X, y, sample_weight=SW)}
+    a, b = _both_paths(monkeypatch, "squared_error", fit=fits[fit], compute_dtype="float64",
+                       **loss, **extra)
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-9)
+    # Biases in front of BatchNorm take round-off steps (tests/test_numpy_norm.py).
+    atol = 1e-8 if extra.get("normalization") else 1e-10
+    for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_allclose(u, v, rtol=1e-9, atol=atol)
+    monkeypatch.setattr(base, "_NUMPY_PATH", True)
+    assert isinstance(_array_step(a, TARGETS["squared_error"][1]), NumpyMLPStep)
+
+
 SGD_SETTINGS = [
     {"learning_rate": "constant"},
     {"learning_rate": "invscaling", "learning_rate_init": 0.05},
