@@ -14,7 +14,10 @@ timed in the same repeats as a yardstick: it has none of these options, so
 that ratio says what an option costs next to the estimator users know, not a
 like-for-like race.
 
-A second table times the first fit of a fresh process per solver (what each
+A second table does the same for TorchMLPRegressor's losses on the diabetes
+data (standardised features and target), with MLPRegressor as the yardstick.
+
+A third table times the first fit of a fresh process per solver (what each
 worker of a parallel grid search pays once), with sknn's twins of the
 ``torch.optim`` classes (``sknn/_lean_optim.py``) and with torch's own
 classes, whose compiler guards import ``torch._dynamo``.
@@ -26,6 +29,10 @@ import argparse
 import os
 import subprocess
 import sys
+
+from sklearn.datasets import load_diabetes
+from sklearn.neural_network import MLPRegressor
+from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,6 +46,8 @@ from _common import (
     sklearn_like_kwargs,
     subset_option,
 )
+
+from sknn import TorchMLPRegressor
 
 OPTIONS = {
     "relu": {},
@@ -71,6 +80,15 @@ OPTIONS = {
     "radam": {"solver": "radam"},
     "asgd": {"solver": "asgd"},
 }
+
+
+# TorchMLPRegressor's losses, on a small regression problem.
+LOSSES = {
+    "squared_error": {},
+    "absolute_error": {"loss": "absolute_error"},
+    "huber": {"loss": "huber"},
+}
+REGRESSION = {"hidden_layer_sizes": (100,), "max_iter": 200, "batch_size": 200}
 
 
 def _timed_fit(make, X, y, fast):
@@ -129,10 +147,32 @@ def _yes_no(imported, torch_classes):
     return "/".join(sorted({"yes" if d else "no" for f, d in imported if f == torch_classes}))
 
 
+def options_table(names, options, make_sknn, make_ref, ref_name, X, y, repeats):
+    """Print one row per option: sknn as shipped, through autograd, and ``make_ref()``."""
+    _timed_fit(make_ref, X, y, True)  # warm-up
+    ref_col = f"sknn/{ref_name}"
+    print(f"{'option':16s} {'sknn s':>8s} {'autograd s':>10s} {'sknn/autograd':>13s} "
+          f"{ref_col:>18s}")
+    for name in names:
+        def make(name=name):
+            return make_sknn(options[name])
+
+        _timed_fit(make, X, y, True)  # warm-up (first use of kernels, imports)
+        fast, slow, ref = [], [], []
+        for r in range(repeats):
+            runs = [(fast, make, True), (slow, make, False), (ref, make_ref, True)]
+            for out, factory, flag in runs[r % 3:] + runs[: r % 3]:
+                out.append(_timed_fit(factory, X, y, flag))
+        print(f"{name:16s} {median(fast):8.3f} {median(slow):10.3f} "
+              f"{median([f / s for f, s in zip(fast, slow)]):12.2f}x "
+              f"{median([f / s for f, s in zip(fast, ref)]):17.2f}x")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     subset_option(parser, "--options", OPTIONS)
+    subset_option(parser, "--losses", LOSSES)
     parser.add_argument("--first-fit", default=",".join(FIRST_FIT_SOLVERS),
                         help="solvers for the first-fit table ('' skips it)")
     args = parser.parse_args(argv)
@@ -141,26 +181,23 @@ def main(argv=None):
     case = CASES["small"]
     X_train, _, y_train, _ = case.load()
     kw = sklearn_like_kwargs(case, X_train.shape[0])
-    sklearn = lambda: make_sklearn(case, X_train.shape[0])  # noqa: E731
     print(f"case: {case.name} ({case.data}, {case.hidden}, {case.epochs} epochs, "
           f"batch {case.batch}); median of {args.repeats}")
-    _timed_fit(sklearn, X_train, y_train, True)  # warm-up
-    header = (f"{'option':16s} {'sknn s':>8s} {'autograd s':>10s} {'sknn/autograd':>13s} "
-              f"{'sknn/MLPClassifier':>18s}")
-    print(header)
-    for name in names:
-        def make(name=name):
-            return TorchMLPClassifier(**kw, **OPTIONS[name])
+    options_table(names, OPTIONS, lambda o: TorchMLPClassifier(**kw, **o),
+                  lambda: make_sklearn(case, X_train.shape[0]), "MLPClassifier",
+                  X_train, y_train, args.repeats)
 
-        _timed_fit(make, X_train, y_train, True)  # warm-up (first use of kernels, imports)
-        fast, slow, ref = [], [], []
-        for r in range(args.repeats):
-            runs = [(fast, make, True), (slow, make, False), (ref, sklearn, True)]
-            for out, factory, flag in runs[r % 3:] + runs[: r % 3]:
-                out.append(_timed_fit(factory, X_train, y_train, flag))
-        print(f"{name:16s} {median(fast):8.3f} {median(slow):10.3f} "
-              f"{median([f / s for f, s in zip(fast, slow)]):12.2f}x "
-              f"{median([f / s for f, s in zip(fast, ref)]):17.2f}x")
+    losses = chosen(parser, args.losses, LOSSES, "losses")
+    if losses:
+        X, y = load_diabetes(return_X_y=True)
+        X, y = StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+        reg_kw = {**REGRESSION, "tol": 0.0, "n_iter_no_change": REGRESSION["max_iter"],
+                  "random_state": 0}
+        print(f"\nregression losses: diabetes (442x10, standardised), "
+              f"{REGRESSION['hidden_layer_sizes']}, {REGRESSION['max_iter']} epochs, "
+              f"batch {REGRESSION['batch_size']}; MLPRegressor (squared error) as yardstick")
+        options_table(losses, LOSSES, lambda o: TorchMLPRegressor(**reg_kw, **o),
+                      lambda: MLPRegressor(**reg_kw), "MLPRegressor", X, y, args.repeats)
     first_fit_table([s for s in args.first_fit.split(",") if s], args.repeats)
 
 

@@ -18,9 +18,10 @@ def benchmarks_on_path(monkeypatch):
 def test_bench_options(capsys):
     import bench_options
 
-    bench_options.main(["--options", "relu", "--repeats", "1", "--first-fit", "adamw"])
+    bench_options.main(["--options", "relu", "--losses", "huber", "--repeats", "1",
+                        "--first-fit", "adamw"])
     out = capsys.readouterr().out
-    assert "relu" in out and "adamw" in out and "no / yes" in out
+    assert "relu" in out and "huber" in out and "adamw" in out and "no / yes" in out
 
 
 def test_bench_autocast(capsys):
