@@ -65,6 +65,7 @@ class _PlainNetwork(NamedTuple):
     spec: object  # sknn._losses.LossSpec
     dropouts: list  # per hidden layer: Dropout or None
     norms: list  # per hidden layer: BatchNorm1d, LayerNorm or None
+    prelus: list  # per hidden layer: PReLU (with activation the identity rule) or None
     loss: str | None  # one of EXTRA_LOSSES, or None for the canonical loss
 
 
@@ -448,7 +449,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         gradients apply, else None.
 
         With ``numpy_step`` for the numpy step, which also has normalisation
-        layers and the losses of :data:`sknn._numpy_mlp.EXTRA_LOSSES`.
+        layers, PReLU and the losses of :data:`sknn._numpy_mlp.EXTRA_LOSSES`.
         """
         if not _FAST_PATH:
             return None
@@ -462,11 +463,12 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             loss = name
         else:
             return None
-        rule = self.module_.plain_activation(normalized=numpy_step)
+        rule = self.module_.plain_activation(normalized=numpy_step, parametric=numpy_step)
         if rule is None:
             return None
-        return _PlainNetwork(rule, spec, self.module_.hidden_dropouts(),
-                             self.module_.hidden_norms(), loss)
+        module = self.module_
+        return _PlainNetwork(rule, spec, module.hidden_dropouts(), module.hidden_norms(),
+                             module.hidden_prelus(), loss)
 
     def _training_step(self, loss_fn, weights):
         """The hand-derived step where it applies (same results, less overhead),
@@ -498,11 +500,11 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             return None
         biases = [layer.bias for layer in self.module_.linear_layers()]
         if not NumpyMLPStep.supports(weights, biases, optimizer, plain.activation,
-                                     plain.spec.output, plain.norms, plain.loss):
+                                     plain.spec.output, plain.norms, plain.prelus, plain.loss):
             return None
         return NumpyMLPStep(weights, biases, optimizer, plain.activation, plain.spec.output,
                             self.alpha, self._report_scale(plain), plain.dropouts, plain.norms,
-                            plain.loss, **self._loss_kwargs())
+                            plain.prelus, plain.loss, **self._loss_kwargs())
 
     def _numpy_gradient(self, weights, work):
         """The numpy objective for lbfgs on a small plain network, else None

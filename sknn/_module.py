@@ -274,7 +274,8 @@ class MLPModule(nn.Module):
             if isinstance(m, (Dropout, RReLU)):
                 m.generator = generator
 
-    def plain_activation(self, inference: bool = False, normalized: bool = False):
+    def plain_activation(self, inference: bool = False, normalized: bool = False,
+                         parametric: bool = False):
         """The closed form of the hidden activation of a plain network, else None.
 
         A plain network alternates ``Linear`` layers and one kind of activation
@@ -283,7 +284,9 @@ class MLPModule(nn.Module):
         ``inference``, as it acts at predict time. Without hidden layers the
         activation is the identity. With ``normalized``, the normalisation
         layers this module builds (:meth:`hidden_norms`) may stand between a
-        ``Linear`` and its activation.
+        ``Linear`` and its activation. With ``parametric``, ``nn.PReLU``
+        activations count as the identity rule; their slopes are
+        :meth:`hidden_prelus`' to apply.
         """
         if not isinstance(self.layers[-1], nn.Linear):
             return None
@@ -295,7 +298,8 @@ class MLPModule(nn.Module):
             if linear_next != isinstance(m, nn.Linear):
                 return None
             if not linear_next:
-                rule = pointwise_rule(m, inference)
+                rule = IDENTITY if parametric and type(m) is nn.PReLU else pointwise_rule(
+                    m, inference)
                 if rule is None or (rules and rule != rules[0]):
                     return None
                 rules.append(rule)
@@ -321,6 +325,16 @@ class MLPModule(nn.Module):
             if isinstance(m, nn.Linear):
                 found.append(None)
             elif type(m) in _NORMS:
+                found[-1] = m
+        return found[:-1]
+
+    def hidden_prelus(self) -> list:
+        """Per hidden layer, its ``nn.PReLU`` activation, or None where it has none."""
+        found = []
+        for m in self.layers:
+            if isinstance(m, nn.Linear):
+                found.append(None)
+            elif type(m) is nn.PReLU:
                 found[-1] = m
         return found[:-1]
 

@@ -33,8 +33,9 @@ from scipy.special import expit, xlogy
 from ._device import PARALLEL_WORK
 from ._fast_mlp import per_layer_dropouts
 from ._numpy_norm import numpy_norm, supports_norm
+from ._numpy_prelu import NumpyPReLU
 from ._numpy_updates import UPDATES, numpy_update, write_back
-from ._pointwise import ACTIVATION_NAMES, Pointwise, Scratch, as_rule
+from ._pointwise import ACTIVATION_NAMES, IDENTITY, Pointwise, Scratch, as_rule
 
 __all__ = ["NUMPY_MAX_WORK", "NumpyMLPGradient", "NumpyMLPStep"]
 
@@ -111,6 +112,9 @@ class NumpyMLPGradient:
         its activation (:mod:`sknn._numpy_norm`); their weights and biases are
         trained with the rest, BatchNorm's running estimates are updated in
         the module's buffers.
+    prelus : list of (PReLU or None), optional
+        Per hidden layer, its ``nn.PReLU`` activation (:mod:`sknn._numpy_prelu`),
+        with ``activation`` the identity rule; the slopes are trained with the rest.
     loss : {None, "absolute_error", "huber"}, default=None
         None: the output's canonical loss. Otherwise one of
         :data:`EXTRA_LOSSES`, with ``output="identity"``.
@@ -128,14 +132,15 @@ class NumpyMLPGradient:
     """
 
     def __init__(self, weights, biases, activation, output, alpha, report_scale=1.0,
-                 dropouts=None, norms=None, loss=None, huber_delta=1.0):
-        if not self.supports_network(weights, biases, activation, output, norms, loss):
+                 dropouts=None, norms=None, prelus=None, loss=None, huber_delta=1.0):
+        if not self.supports_network(weights, biases, activation, output, norms, prelus, loss):
             raise ValueError("NumpyMLPGradient does not support this network")
         self.loss = loss
         self.huber_delta = float(huber_delta)
         norms = norms or [None] * (len(weights) - 1)
+        prelus = prelus or [None] * (len(weights) - 1)
         affine = [m for m in norms if m is not None]
-        self.params = _flat_order(weights, biases, norms)
+        self.params = _flat_order(weights, biases, norms, prelus)
         self.activation = as_rule(activation)
         self.dropouts = per_layer_dropouts(dropouts, len(weights))
         self.output = output
@@ -156,14 +161,23 @@ class NumpyMLPGradient:
         affine_views = iter(zip(views[2 * n_layers : k], views[k:], grads[2 * n_layers : k],
                                 grads[k:]))
         self._norms = [None if m is None else numpy_norm(m, *next(affine_views)) for m in norms]
+        k += len(affine)
+        n_prelus = sum(m is not None for m in prelus)
+        slopes = iter(zip(views[k : k + n_prelus], grads[k : k + n_prelus]))
+        self._prelus = [None if m is None else NumpyPReLU(m, *next(slopes)) for m in prelus]
+        # PReLU's gradients need the pre-activation kept.
+        self._keeps_input = self.activation.keeps_input or any(
+            m is not None for m in self._prelus)
         self._dtype = self.flat.dtype
         self._buffers = {}
 
     @staticmethod
-    def supports_network(weights, biases, activation, output, norms=None, loss=None) -> bool:
+    def supports_network(weights, biases, activation, output, norms=None, prelus=None,
+                         loss=None) -> bool:
         """Whether this class can compute the gradient of these parameters."""
         norms = list(norms or [None] * max(len(weights) - 1, 0))
-        params = _flat_order(weights, biases, norms)
+        prelus = list(prelus or [None] * max(len(weights) - 1, 0))
+        params = _flat_order(weights, biases, norms, prelus)
         return (
             (isinstance(activation, Pointwise) or activation in ACTIVATION_NAMES)
             and output in OUTPUTS
@@ -173,6 +187,11 @@ class NumpyMLPGradient:
             and len(norms) == len(weights) - 1
             and all(m is None or (supports_norm(m) and m.weight.shape[0] == w.shape[0])
                     for m, w in zip(norms, weights))
+            and len(prelus) == len(weights) - 1
+            and (all(m is None for m in prelus) or (
+                as_rule(activation).name == IDENTITY.name
+                and all(m is not None and NumpyPReLU.supports(m, w.shape[0])
+                        for m, w in zip(prelus, weights))))
             and all(p.device.type == "cpu" for p in params)
             and len({p.dtype for p in params}) == 1
             and params[0].dtype in (torch.float32, torch.float64)
@@ -182,7 +201,7 @@ class NumpyMLPGradient:
         buf = self._buffers.get(n)
         if buf is None:
             buf = self._buffers[n] = _Buffers(n, self._widths, self._dtype,
-                                              self.activation.keeps_input, self.dropouts)
+                                              self._keeps_input, self.dropouts)
         return buf
 
     def gradient(self, X, Y, sw=None):
@@ -226,7 +245,10 @@ class NumpyMLPGradient:
                 if drop is not None:
                     np.divide(D_prev, 1 - drop.p, out=D_prev)
                     np.multiply(D_prev, buf.keeps[i - 1], out=D_prev)
-                if self.activation.numpy_backward is not None:
+                prelu = self._prelus[i - 1]
+                if prelu is not None:
+                    prelu.backward(D_prev, buf.pres[i - 1], buf.scratch[i - 1])
+                elif self.activation.numpy_backward is not None:
                     self.activation.numpy_backward(D_prev, buf.pres[i - 1], buf.acts[i - 1],
                                                    buf.scratch[i - 1])
                 norm = self._norms[i - 1]
@@ -262,7 +284,9 @@ class NumpyMLPGradient:
             np.add(linear, b, out=linear)
             if norm is not None:
                 norm.forward(n, pre, train)
-            if i != last and act_fwd is not None:
+            if i != last and self._prelus[i] is not None:
+                self._prelus[i].forward(pre, buf.acts[i], buf.scratch[i])
+            elif i != last and act_fwd is not None:
                 act_fwd(pre, buf.acts[i], buf.scratch[i])
             a = buf.acts[i]
             drop = self.dropouts[i]
@@ -340,7 +364,8 @@ class NumpyMLPStep(NumpyMLPGradient):
 
     Parameters
     ----------
-    weights, biases, activation, output, alpha, report_scale, dropouts, norms, loss, huber_delta
+    weights, biases, activation, output, alpha, report_scale, dropouts, norms, prelus, loss,
+    huber_delta
         As for :class:`NumpyMLPGradient`.
     optimizer : torch.optim.Optimizer or LeanAdam
         One with a numpy update (:data:`sknn._numpy_updates.UPDATES`).
@@ -350,21 +375,23 @@ class NumpyMLPStep(NumpyMLPGradient):
     """
 
     def __init__(self, weights, biases, optimizer, activation, output, alpha, report_scale=1.0,
-                 dropouts=None, norms=None, loss=None, huber_delta=1.0):
-        if not self.supports(weights, biases, optimizer, activation, output, norms, loss):
+                 dropouts=None, norms=None, prelus=None, loss=None, huber_delta=1.0):
+        if not self.supports(weights, biases, optimizer, activation, output, norms, prelus, loss):
             raise ValueError("NumpyMLPStep does not support this network or optimizer")
         super().__init__(weights, biases, activation, output, alpha, report_scale, dropouts,
-                         norms, loss, huber_delta)
+                         norms, prelus, loss, huber_delta)
         self._optimizer = optimizer
         self._update = numpy_update(optimizer, self.params)
 
     @staticmethod
-    def supports(weights, biases, optimizer, activation, output, norms=None, loss=None) -> bool:
+    def supports(weights, biases, optimizer, activation, output, norms=None, prelus=None,
+                 loss=None) -> bool:
         """Whether this class can train these parameters with this optimizer."""
-        params = _flat_order(weights, biases, norms)
+        params = _flat_order(weights, biases, norms, prelus)
         group_params = {id(p) for g in optimizer.param_groups for p in g["params"]}
         return (
-            NumpyMLPGradient.supports_network(weights, biases, activation, output, norms, loss)
+            NumpyMLPGradient.supports_network(weights, biases, activation, output, norms, prelus,
+                                              loss)
             and {id(p) for p in params} == group_params
             and any(rule.supports(optimizer, params) for rule in UPDATES)
         )
@@ -414,11 +441,12 @@ def _total(terms, wn):
     return float(np.vdot(wn, _add_reduce(terms, 1)))
 
 
-def _flat_order(weights, biases, norms):
-    """The parameters in the flat arrays' order: weights, biases, then the
-    normalisation layers' weights and biases."""
+def _flat_order(weights, biases, norms, prelus=None):
+    """The parameters in the flat arrays' order: weights, biases, the
+    normalisation layers' weights and biases, then the PReLU slopes."""
     affine = [m for m in norms or [] if m is not None]
-    return [*weights, *biases, *(m.weight for m in affine), *(m.bias for m in affine)]
+    return [*weights, *biases, *(m.weight for m in affine), *(m.bias for m in affine),
+            *(m.weight for m in prelus or [] if m is not None)]
 
 
 def _split(flat, tensors):

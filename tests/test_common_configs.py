@@ -2,8 +2,9 @@
 
 tests/test_common.py runs them on the defaults; here the same checks run with
 another activation, initialisation, optimizer and schedule, and with dropout
-plus batch / layer normalisation, with mixed precision (autocast), and with
-solvers stepped by the numpy updates.
+plus batch / layer normalisation, with mixed precision (autocast), with
+solvers stepped by the numpy updates, and with PReLU, normalisation and the
+Huber loss on the numpy step.
 """
 
 from sklearn.base import is_classifier
@@ -28,6 +29,11 @@ CONFIGS = [
     TorchMLPClassifier(hidden_layer_sizes=(32,), solver="nadam", compute_dtype="float64"),
     TorchMLPRegressor(hidden_layer_sizes=(32,), solver="rmsprop", compute_dtype="float64",
                       optimizer_kwargs={"momentum": 0.5, "centered": True}),
+    # Learned slopes, normalisation and a non-squared loss on the numpy step.
+    TorchMLPRegressor(hidden_layer_sizes=(32,), activation="prelu", normalization="batch",
+                      loss="huber", learning_rate_init=0.01),
+    TorchMLPClassifier(hidden_layer_sizes=(32,), activation="prelu", normalization="layer",
+                       compute_dtype="float64"),
 ]
 
 # At most three expected failures per estimator, each with its reason.

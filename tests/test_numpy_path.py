@@ -335,7 +335,8 @@ def test_numpy_step_is_used_only_where_it_applies():
                    {"activation": "elu", "activation_kwargs": {"alpha": 0.5}},
                    {"dropout": 0.1}, {"lr_scheduler": "step"},
                    {"solver": "sgd", "lr_scheduler": "cosine"}, {"solver": "adamw"},
-                   {"normalization": "layer"}, {"normalization": "batch"}):
+                   {"normalization": "layer"}, {"normalization": "batch"},
+                   {"activation": "prelu"}):
         est = TorchMLPClassifier((8,), max_iter=2, **params)
         assert isinstance(_array_step(est, y), NumpyMLPStep), params
     not_eligible = [
@@ -343,7 +344,6 @@ def test_numpy_step_is_used_only_where_it_applies():
         {"solver": "nadam", "optimizer_kwargs": {"maximize": True}},  # another step
         {"solver": "adagrad", "optimizer_kwargs": {"fused": True}},
         {"optimizer_kwargs": {"amsgrad": True}},  # torch.optim.Adam, not LeanAdam
-        {"activation": "prelu"},  # no hand-derived gradient
         {"activation": "rrelu"},  # random slopes
     ]
     for params in not_eligible:

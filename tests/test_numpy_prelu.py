@@ -1,0 +1,78 @@
+"""activation="prelu" on the numpy step gives autograd's model."""
+
+import numpy as np
+import pytest
+import torch
+from _targets import TARGETS, X
+
+import sknn._estimator_base as base
+from sknn import TorchMLPClassifier
+from sknn._numpy_mlp import NumpyMLPStep
+from sknn._numpy_prelu import NumpyPReLU
+
+SW = np.random.RandomState(3).uniform(0.5, 2.0, size=len(X))
+
+
+def _both_paths(monkeypatch, target, fit=None, **params):
+    Estimator, y = TARGETS[target]
+    if target == "poisson":
+        params["loss"] = "poisson"
+    params = {"hidden_layer_sizes": (7, 6), "max_iter": 12, "batch_size": 32,
+              "activation": "prelu", "random_state": 0, "alpha": 1e-2, "tol": 0.0,
+              "n_iter_no_change": 100, "compute_dtype": "float64", **params}
+    models = []
+    for numpy_path in (True, False):
+        monkeypatch.setattr(base, "_NUMPY_PATH", numpy_path)
+        est = Estimator(**params)
+        models.append(est.fit(X, y) if fit is None else fit(est, y))
+    monkeypatch.setattr(base, "_NUMPY_PATH", True)
+    return models
+
+
+def _assert_same_model(a, b, atol=1e-10):
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-9)
+    sa, sb = a.module_.state_dict(), b.module_.state_dict()
+    assert sa.keys() == sb.keys()
+    for key in sb:
+        np.testing.assert_allclose(sa[key].numpy(), sb[key].numpy(), rtol=1e-9, atol=atol,
+                                   err_msg=key)
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("kwargs", [None, {"init": -0.5}, {"num_parameters": 7}], ids=str)
+def test_prelu_numpy_step_equals_autograd(monkeypatch, target, kwargs):
+    # One slope per layer, or one per unit (num_parameters is one number for
+    # every hidden layer, so the layers are equally wide).
+    params = {"activation_kwargs": kwargs}
+    if kwargs and "num_parameters" in kwargs:
+        params["hidden_layer_sizes"] = (7, 7)
+    a, b = _both_paths(monkeypatch, target, **params)
+    _assert_same_model(a, b)
+    assert isinstance(_array_step(a), NumpyMLPStep)
+    slopes = [m.weight for m in a.module_.hidden_prelus()]
+    assert all(not torch.equal(s, torch.full_like(s, (kwargs or {}).get("init", 0.25)))
+               for s in slopes)  # the slopes were trained
+
+
+@pytest.mark.parametrize("extra", [{"dropout": 0.3}, {"normalization": "layer"},
+                                   {"normalization": "batch", "early_stopping": True},
+                                   {"solver": "sgd"}], ids=str)
+def test_prelu_numpy_step_with_other_options(monkeypatch, extra):
+    a, b = _both_paths(monkeypatch, "multiclass", **extra,
+                       fit=lambda est, y: est.fit(X, y, sample_weight=SW))
+    # Biases in front of BatchNorm take round-off steps (tests/test_numpy_norm.py).
+    _assert_same_model(a, b, atol=1e-8 if extra.get("normalization") else 1e-10)
+
+
+def _array_step(est):
+    weights = [layer.weight for layer in est.module_.linear_layers()]
+    return est._array_step(est._optimizer, weights, 32 * est._n_weights())
+
+
+def test_prelu_networks_use_the_numpy_step():
+    y = TARGETS["multiclass"][1]
+    est = TorchMLPClassifier((8, 5), activation="prelu", max_iter=1).fit(X, y)
+    assert isinstance(_array_step(est), NumpyMLPStep)
+    # A per-unit slope count that does not match the layer's width: autograd.
+    assert not NumpyPReLU.supports(torch.nn.PReLU(3), 8)
+    assert NumpyPReLU.supports(torch.nn.PReLU(8), 8) and NumpyPReLU.supports(torch.nn.PReLU(), 8)
