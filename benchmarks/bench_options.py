@@ -62,6 +62,8 @@ OPTIONS = {
     "mish": {"activation": "mish"},
     "softplus": {"activation": "softplus"},
     "softsign": {"activation": "softsign"},
+    "prelu": {"activation": "prelu"},
+    "rrelu": {"activation": "rrelu"},
     "dropout": {"dropout": 0.1},
     "batchnorm": {"normalization": "batch"},
     "layernorm": {"normalization": "layer"},

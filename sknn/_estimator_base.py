@@ -65,7 +65,7 @@ class _PlainNetwork(NamedTuple):
     spec: object  # sknn._losses.LossSpec
     dropouts: list  # per hidden layer: Dropout or None
     norms: list  # per hidden layer: BatchNorm1d, LayerNorm or None
-    prelus: list  # per hidden layer: PReLU (with activation the identity rule) or None
+    leaky_relus: list  # per hidden layer: PReLU or RReLU (activation: the identity rule) or None
     loss: str | None  # one of EXTRA_LOSSES, or None for the canonical loss
 
 
@@ -468,7 +468,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             return None
         module = self.module_
         return _PlainNetwork(rule, spec, module.hidden_dropouts(), module.hidden_norms(),
-                             module.hidden_prelus(), loss)
+                             module.hidden_leaky_relus(), loss)
 
     def _training_step(self, loss_fn, weights):
         """The hand-derived step where it applies (same results, less overhead),
@@ -500,11 +500,11 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             return None
         biases = [layer.bias for layer in self.module_.linear_layers()]
         if not NumpyMLPStep.supports(weights, biases, optimizer, plain.activation,
-                                     plain.spec.output, plain.norms, plain.prelus, plain.loss):
+                                     plain.spec.output, plain.norms, plain.leaky_relus, plain.loss):
             return None
         return NumpyMLPStep(weights, biases, optimizer, plain.activation, plain.spec.output,
                             self.alpha, self._report_scale(plain), plain.dropouts, plain.norms,
-                            plain.prelus, plain.loss, **self._loss_kwargs())
+                            plain.leaky_relus, plain.loss, **self._loss_kwargs())
 
     def _numpy_gradient(self, weights, work):
         """The numpy objective for lbfgs on a small plain network, else None

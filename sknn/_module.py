@@ -284,9 +284,9 @@ class MLPModule(nn.Module):
         ``inference``, as it acts at predict time. Without hidden layers the
         activation is the identity. With ``normalized``, the normalisation
         layers this module builds (:meth:`hidden_norms`) may stand between a
-        ``Linear`` and its activation. With ``parametric``, ``nn.PReLU``
-        activations count as the identity rule; their slopes are
-        :meth:`hidden_prelus`' to apply.
+        ``Linear`` and its activation. With ``parametric``, ``nn.PReLU`` and
+        (while training) ``RReLU`` activations count as the identity rule;
+        :meth:`hidden_leaky_relus` lists them for the numpy step to apply.
         """
         if not isinstance(self.layers[-1], nn.Linear):
             return None
@@ -298,8 +298,8 @@ class MLPModule(nn.Module):
             if linear_next != isinstance(m, nn.Linear):
                 return None
             if not linear_next:
-                rule = IDENTITY if parametric and type(m) is nn.PReLU else pointwise_rule(
-                    m, inference)
+                leaky = type(m) is nn.PReLU or (type(m) is RReLU and not inference)
+                rule = IDENTITY if parametric and leaky else pointwise_rule(m, inference)
                 if rule is None or (rules and rule != rules[0]):
                     return None
                 rules.append(rule)
@@ -328,13 +328,13 @@ class MLPModule(nn.Module):
                 found[-1] = m
         return found[:-1]
 
-    def hidden_prelus(self) -> list:
-        """Per hidden layer, its ``nn.PReLU`` activation, or None where it has none."""
+    def hidden_leaky_relus(self) -> list:
+        """Per hidden layer, its ``nn.PReLU`` or ``RReLU`` activation, or None."""
         found = []
         for m in self.layers:
             if isinstance(m, nn.Linear):
                 found.append(None)
-            elif type(m) is nn.PReLU:
+            elif type(m) in (nn.PReLU, RReLU):
                 found[-1] = m
         return found[:-1]
 

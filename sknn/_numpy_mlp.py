@@ -32,8 +32,8 @@ from scipy.special import expit, xlogy
 
 from ._device import PARALLEL_WORK
 from ._fast_mlp import per_layer_dropouts
+from ._numpy_leaky_relus import numpy_leaky_relu, supports_leaky_relu
 from ._numpy_norm import numpy_norm, supports_norm
-from ._numpy_prelu import NumpyPReLU
 from ._numpy_updates import UPDATES, numpy_update, write_back
 from ._pointwise import ACTIVATION_NAMES, IDENTITY, Pointwise, Scratch, as_rule
 
@@ -112,9 +112,10 @@ class NumpyMLPGradient:
         its activation (:mod:`sknn._numpy_norm`); their weights and biases are
         trained with the rest, BatchNorm's running estimates are updated in
         the module's buffers.
-    prelus : list of (PReLU or None), optional
-        Per hidden layer, its ``nn.PReLU`` activation (:mod:`sknn._numpy_prelu`),
-        with ``activation`` the identity rule; the slopes are trained with the rest.
+    leaky_relus : list of (PReLU, RReLU or None), optional
+        Per hidden layer, its ``nn.PReLU`` or sknn ``RReLU`` activation
+        (:mod:`sknn._numpy_leaky_relus`), with ``activation`` the identity
+        rule; PReLU's slopes are trained with the rest.
     loss : {None, "absolute_error", "huber"}, default=None
         None: the output's canonical loss. Otherwise one of
         :data:`EXTRA_LOSSES`, with ``output="identity"``.
@@ -132,15 +133,15 @@ class NumpyMLPGradient:
     """
 
     def __init__(self, weights, biases, activation, output, alpha, report_scale=1.0,
-                 dropouts=None, norms=None, prelus=None, loss=None, huber_delta=1.0):
-        if not self.supports_network(weights, biases, activation, output, norms, prelus, loss):
+                 dropouts=None, norms=None, leaky_relus=None, loss=None, huber_delta=1.0):
+        if not self.supports_network(weights, biases, activation, output, norms, leaky_relus, loss):
             raise ValueError("NumpyMLPGradient does not support this network")
         self.loss = loss
         self.huber_delta = float(huber_delta)
         norms = norms or [None] * (len(weights) - 1)
-        prelus = prelus or [None] * (len(weights) - 1)
+        leaky_relus = leaky_relus or [None] * (len(weights) - 1)
         affine = [m for m in norms if m is not None]
-        self.params = _flat_order(weights, biases, norms, prelus)
+        self.params = _flat_order(weights, biases, norms, leaky_relus)
         self.activation = as_rule(activation)
         self.dropouts = per_layer_dropouts(dropouts, len(weights))
         self.output = output
@@ -162,22 +163,26 @@ class NumpyMLPGradient:
                                 grads[k:]))
         self._norms = [None if m is None else numpy_norm(m, *next(affine_views)) for m in norms]
         k += len(affine)
-        n_prelus = sum(m is not None for m in prelus)
-        slopes = iter(zip(views[k : k + n_prelus], grads[k : k + n_prelus]))
-        self._prelus = [None if m is None else NumpyPReLU(m, *next(slopes)) for m in prelus]
+        n_prelu = sum(isinstance(m, torch.nn.PReLU) for m in leaky_relus)
+        slopes = iter(zip(views[k : k + n_prelu], grads[k : k + n_prelu]))
+        self._leaky_relus = [
+            None if m is None
+            else numpy_leaky_relu(m, *next(slopes)) if isinstance(m, torch.nn.PReLU)
+            else numpy_leaky_relu(m)
+            for m in leaky_relus]
         # PReLU's gradients need the pre-activation kept.
         self._keeps_input = self.activation.keeps_input or any(
-            m is not None for m in self._prelus)
+            m is not None for m in self._leaky_relus)
         self._dtype = self.flat.dtype
         self._buffers = {}
 
     @staticmethod
-    def supports_network(weights, biases, activation, output, norms=None, prelus=None,
+    def supports_network(weights, biases, activation, output, norms=None, leaky_relus=None,
                          loss=None) -> bool:
         """Whether this class can compute the gradient of these parameters."""
         norms = list(norms or [None] * max(len(weights) - 1, 0))
-        prelus = list(prelus or [None] * max(len(weights) - 1, 0))
-        params = _flat_order(weights, biases, norms, prelus)
+        leaky_relus = list(leaky_relus or [None] * max(len(weights) - 1, 0))
+        params = _flat_order(weights, biases, norms, leaky_relus)
         return (
             (isinstance(activation, Pointwise) or activation in ACTIVATION_NAMES)
             and output in OUTPUTS
@@ -187,11 +192,11 @@ class NumpyMLPGradient:
             and len(norms) == len(weights) - 1
             and all(m is None or (supports_norm(m) and m.weight.shape[0] == w.shape[0])
                     for m, w in zip(norms, weights))
-            and len(prelus) == len(weights) - 1
-            and (all(m is None for m in prelus) or (
+            and len(leaky_relus) == len(weights) - 1
+            and (all(m is None for m in leaky_relus) or (
                 as_rule(activation).name == IDENTITY.name
-                and all(m is not None and NumpyPReLU.supports(m, w.shape[0])
-                        for m, w in zip(prelus, weights))))
+                and all(m is not None and supports_leaky_relu(m, w.shape[0])
+                        for m, w in zip(leaky_relus, weights))))
             and all(p.device.type == "cpu" for p in params)
             and len({p.dtype for p in params}) == 1
             and params[0].dtype in (torch.float32, torch.float64)
@@ -245,7 +250,7 @@ class NumpyMLPGradient:
                 if drop is not None:
                     np.divide(D_prev, 1 - drop.p, out=D_prev)
                     np.multiply(D_prev, buf.keeps[i - 1], out=D_prev)
-                prelu = self._prelus[i - 1]
+                prelu = self._leaky_relus[i - 1]
                 if prelu is not None:
                     prelu.backward(D_prev, buf.pres[i - 1], buf.scratch[i - 1])
                 elif self.activation.numpy_backward is not None:
@@ -284,8 +289,8 @@ class NumpyMLPGradient:
             np.add(linear, b, out=linear)
             if norm is not None:
                 norm.forward(n, pre, train)
-            if i != last and self._prelus[i] is not None:
-                self._prelus[i].forward(pre, buf.acts[i], buf.scratch[i])
+            if i != last and self._leaky_relus[i] is not None:
+                self._leaky_relus[i].forward(pre, buf.acts[i], buf.scratch[i], train)
             elif i != last and act_fwd is not None:
                 act_fwd(pre, buf.acts[i], buf.scratch[i])
             a = buf.acts[i]
@@ -364,7 +369,7 @@ class NumpyMLPStep(NumpyMLPGradient):
 
     Parameters
     ----------
-    weights, biases, activation, output, alpha, report_scale, dropouts, norms, prelus, loss,
+    weights, biases, activation, output, alpha, report_scale, dropouts, norms, leaky_relus, loss,
     huber_delta
         As for :class:`NumpyMLPGradient`.
     optimizer : torch.optim.Optimizer or LeanAdam
@@ -375,23 +380,24 @@ class NumpyMLPStep(NumpyMLPGradient):
     """
 
     def __init__(self, weights, biases, optimizer, activation, output, alpha, report_scale=1.0,
-                 dropouts=None, norms=None, prelus=None, loss=None, huber_delta=1.0):
-        if not self.supports(weights, biases, optimizer, activation, output, norms, prelus, loss):
+                 dropouts=None, norms=None, leaky_relus=None, loss=None, huber_delta=1.0):
+        if not self.supports(weights, biases, optimizer, activation, output, norms, leaky_relus,
+                             loss):
             raise ValueError("NumpyMLPStep does not support this network or optimizer")
         super().__init__(weights, biases, activation, output, alpha, report_scale, dropouts,
-                         norms, prelus, loss, huber_delta)
+                         norms, leaky_relus, loss, huber_delta)
         self._optimizer = optimizer
         self._update = numpy_update(optimizer, self.params)
 
     @staticmethod
-    def supports(weights, biases, optimizer, activation, output, norms=None, prelus=None,
+    def supports(weights, biases, optimizer, activation, output, norms=None, leaky_relus=None,
                  loss=None) -> bool:
         """Whether this class can train these parameters with this optimizer."""
-        params = _flat_order(weights, biases, norms, prelus)
+        params = _flat_order(weights, biases, norms, leaky_relus)
         group_params = {id(p) for g in optimizer.param_groups for p in g["params"]}
         return (
-            NumpyMLPGradient.supports_network(weights, biases, activation, output, norms, prelus,
-                                              loss)
+            NumpyMLPGradient.supports_network(weights, biases, activation, output, norms,
+                                              leaky_relus, loss)
             and {id(p) for p in params} == group_params
             and any(rule.supports(optimizer, params) for rule in UPDATES)
         )
@@ -441,12 +447,12 @@ def _total(terms, wn):
     return float(np.vdot(wn, _add_reduce(terms, 1)))
 
 
-def _flat_order(weights, biases, norms, prelus=None):
+def _flat_order(weights, biases, norms, leaky_relus=None):
     """The parameters in the flat arrays' order: weights, biases, the
     normalisation layers' weights and biases, then the PReLU slopes."""
     affine = [m for m in norms or [] if m is not None]
     return [*weights, *biases, *(m.weight for m in affine), *(m.bias for m in affine),
-            *(m.weight for m in prelus or [] if m is not None)]
+            *(m.weight for m in leaky_relus or [] if isinstance(m, torch.nn.PReLU))]
 
 
 def _split(flat, tensors):

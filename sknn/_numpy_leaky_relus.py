@@ -1,0 +1,130 @@
+"""``activation="prelu"`` and ``"rrelu"`` in the numpy training step.
+
+``torch.nn.PReLU``: ``x`` where ``x > 0``, else ``a * x``, with the slope
+``a`` learned (one per layer, or one per unit with ``num_parameters``). Its
+gradients, as torch takes them::
+
+    dx = dy          where x > 0, else a * dy
+    da = sum of x * dy over the elements with x <= 0 (per unit: over the rows)
+
+sknn's :class:`~sknn._activations.RReLU`: while training, ``x`` where
+``x >= 0``, else ``r * x`` with ``r`` drawn uniformly from ``[lower, upper]``
+for every element from the module's generator (the same draws, in the same
+order, as the module's forward pass); at evaluation a leaky ReLU with the
+mean slope.
+
+Their selects are sums of two terms of which one is exactly 0 (``max(x, 0)``
+and ``min(x, 0)``, or products with 0/1 indicators of the sides), so the
+values are torch's, from fast ufuncs instead of masked copies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._activations import RReLU
+
+_add_reduce = np.add.reduce
+
+
+class NumpyPReLU:
+    """One hidden layer's PReLU on views of the step's flat arrays.
+
+    Parameters
+    ----------
+    module : torch.nn.PReLU
+    slope, gslope : ndarray
+        Views of the slope(s) in the flat parameters and in the flat gradient.
+    """
+
+    def __init__(self, module, slope, gslope):
+        self.module = module
+        self.slope, self.gslope = slope, gslope
+        self._per_unit = slope.shape[0] > 1
+
+    @staticmethod
+    def supports(module, width) -> bool:
+        """An ``nn.PReLU`` with one slope, or one per unit of a layer ``width`` wide."""
+        return type(module) is nn.PReLU and module.weight.shape[0] in (1, width)
+
+    def forward(self, pre, out, scratch, train=True):
+        """``out = max(pre, 0) + slope * min(pre, 0)``: torch's values exactly
+        (one of the two terms is 0)."""
+        neg = scratch.values(0)
+        np.minimum(pre, 0, out=neg)
+        np.maximum(pre, 0, out=out)
+        np.multiply(neg, self.slope, out=neg)
+        np.add(out, neg, out=out)
+
+    def backward(self, delta, pre, scratch):
+        """Turn ``delta`` (at the output) into the gradient at ``pre``, in place,
+        and write the slope's gradient."""
+        neg, terms, pos = scratch.values(0), scratch.values(1), scratch.values(2)
+        np.minimum(pre, 0, out=neg)  # x where x <= 0, else 0
+        np.multiply(neg, delta, out=terms)
+        if self._per_unit:
+            _add_reduce(terms, 0, out=self.gslope)
+        else:
+            self.gslope[0] = _add_reduce(terms, None)
+        _sides(pre, pos, neg, np.greater)
+        np.multiply(delta, self.slope, out=terms)
+        np.multiply(terms, neg, out=terms)
+        np.multiply(delta, pos, out=delta)
+        np.add(delta, terms, out=delta)
+
+
+class NumpyRReLU:
+    """One hidden layer's randomised leaky ReLU (sknn's ``RReLU`` with its generator)."""
+
+    def __init__(self, module):
+        self.module = module
+        self.lower, self.upper = float(module.lower), float(module.upper)
+
+    @staticmethod
+    def supports(module, width) -> bool:
+        """sknn's RReLU, drawing from a generator (set while the estimator trains)."""
+        return type(module) is RReLU and module.generator is not None
+
+    def forward(self, pre, out, scratch, train=True):
+        """Apply this step's slopes, drawn into scratch value 0 and kept for the
+        backward pass; at evaluation the mean slope."""
+        slopes, tmp, pos, neg = (scratch.values(k) for k in range(4))
+        _sides(pre, pos, neg, np.greater_equal)
+        if train:
+            torch.from_numpy(slopes).uniform_(self.lower, self.upper,
+                                              generator=self.module.generator)
+            np.multiply(pre, slopes, out=tmp)
+        else:
+            np.multiply(pre, (self.lower + self.upper) / 2, out=tmp)
+        np.multiply(tmp, neg, out=tmp)
+        np.multiply(pre, pos, out=out)
+        np.add(out, tmp, out=out)
+
+    def backward(self, delta, pre, scratch):
+        """``delta`` where ``pre >= 0``, else ``r * delta``, in place."""
+        slopes, tmp, pos, neg = (scratch.values(k) for k in range(4))
+        _sides(pre, pos, neg, np.greater_equal)
+        np.multiply(delta, slopes, out=tmp)
+        np.multiply(tmp, neg, out=tmp)
+        np.multiply(delta, pos, out=delta)
+        np.add(delta, tmp, out=delta)
+
+
+def _sides(pre, pos, neg, positive):
+    """0/1 indicators of the positive side (``positive(pre, 0)``) and of the other."""
+    positive(pre, 0, out=pos, casting="unsafe")
+    np.subtract(1.0, pos, out=neg)
+
+
+def numpy_leaky_relu(module, slope=None, gslope=None):
+    """The numpy form of a PReLU (on views of its slopes) or RReLU module."""
+    if type(module) is nn.PReLU:
+        return NumpyPReLU(module, slope, gslope)
+    return NumpyRReLU(module)
+
+
+def supports_leaky_relu(module, width) -> bool:
+    """Whether the numpy step has this PReLU/RReLU module's closed form."""
+    return NumpyPReLU.supports(module, width) or NumpyRReLU.supports(module, width)
