@@ -449,7 +449,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         gradients apply, else None.
 
         With ``numpy_step`` for the numpy step, which also has normalisation
-        layers, PReLU and the losses of :data:`sknn._numpy_mlp.EXTRA_LOSSES`.
+        layers, PReLU, RReLU and the losses of :data:`sknn._numpy_mlp.EXTRA_LOSSES`.
         """
         if not _FAST_PATH:
             return None

@@ -310,31 +310,23 @@ class MLPModule(nn.Module):
 
     def hidden_dropouts(self) -> list:
         """Per hidden layer, its :class:`Dropout` module, or None where it has none."""
-        found = []
-        for m in self.layers:
-            if isinstance(m, nn.Linear):
-                found.append(None)
-            elif type(m) is Dropout:
-                found[-1] = m
-        return found[:-1]
+        return self._per_hidden_layer((Dropout,))
 
     def hidden_norms(self) -> list:
         """Per hidden layer, its ``BatchNorm1d``/``LayerNorm`` module, or None where it has none."""
-        found = []
-        for m in self.layers:
-            if isinstance(m, nn.Linear):
-                found.append(None)
-            elif type(m) in _NORMS:
-                found[-1] = m
-        return found[:-1]
+        return self._per_hidden_layer(_NORMS)
 
     def hidden_leaky_relus(self) -> list:
         """Per hidden layer, its ``nn.PReLU`` or ``RReLU`` activation, or None."""
+        return self._per_hidden_layer((nn.PReLU, RReLU))
+
+    def _per_hidden_layer(self, types) -> list:
+        """Per hidden layer, its module of one of ``types`` (exactly), or None."""
         found = []
         for m in self.layers:
             if isinstance(m, nn.Linear):
                 found.append(None)
-            elif type(m) in (nn.PReLU, RReLU):
+            elif type(m) in types:
                 found[-1] = m
         return found[:-1]
 

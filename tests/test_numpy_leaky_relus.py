@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from _paths import assert_same_state, both_paths
 from _targets import TARGETS, X
 
-import sknn._estimator_base as base
 from sknn import TorchMLPClassifier
 from sknn._activations import RReLU
 from sknn._numpy_leaky_relus import NumpyPReLU, NumpyRReLU
@@ -15,28 +15,11 @@ SW = np.random.RandomState(3).uniform(0.5, 2.0, size=len(X))
 
 
 def _both_paths(monkeypatch, target, fit=None, **params):
-    Estimator, y = TARGETS[target]
-    if target == "poisson":
-        params["loss"] = "poisson"
-    params = {"hidden_layer_sizes": (7, 6), "max_iter": 12, "batch_size": 32,
-              "activation": "prelu", "random_state": 0, "alpha": 1e-2, "tol": 0.0,
-              "n_iter_no_change": 100, "compute_dtype": "float64", **params}
-    models = []
-    for numpy_path in (True, False):
-        monkeypatch.setattr(base, "_NUMPY_PATH", numpy_path)
-        est = Estimator(**params)
-        models.append(est.fit(X, y) if fit is None else fit(est, y))
-    monkeypatch.setattr(base, "_NUMPY_PATH", True)
-    return models
+    return both_paths(monkeypatch, target, fit, **{"activation": "prelu", **params})
 
 
 def _assert_same_model(a, b, atol=1e-10):
-    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-9)
-    sa, sb = a.module_.state_dict(), b.module_.state_dict()
-    assert sa.keys() == sb.keys()
-    for key in sb:
-        np.testing.assert_allclose(sa[key].numpy(), sb[key].numpy(), rtol=1e-9, atol=atol,
-                                   err_msg=key)
+    assert_same_state(a, b, atol=atol)
 
 
 @pytest.mark.parametrize("target", list(TARGETS))

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from _activations import ACTIVATION_CASES, IDS
+from _paths import assert_same_state, both_paths
 from _targets import TARGETS, X
 
 import sknn._estimator_base as base
@@ -15,33 +16,14 @@ SW = np.random.RandomState(2).uniform(0.5, 2.0, size=len(X))
 
 
 def _both_paths(monkeypatch, target, fit=None, **params):
-    """The same fit on the numpy step and on autograd (the only other path for
-    normalised networks)."""
-    Estimator, y = TARGETS[target]
-    if target == "poisson":
-        params["loss"] = "poisson"
-    params = {"hidden_layer_sizes": (7, 6), "max_iter": 12, "batch_size": 32,
-              "normalization": "batch", "random_state": 0, "alpha": 1e-2, "tol": 0.0,
-              "n_iter_no_change": 100, "compute_dtype": "float64", **params}
-    models = []
-    for numpy_path in (True, False):
-        monkeypatch.setattr(base, "_NUMPY_PATH", numpy_path)
-        est = Estimator(**params)
-        models.append(est.fit(X, y) if fit is None else fit(est, y))
-    monkeypatch.setattr(base, "_NUMPY_PATH", True)
-    return models
+    return both_paths(monkeypatch, target, fit, **{"normalization": "batch", **params})
 
 
-def _assert_same_model(a, b, rtol=1e-8, atol=1e-8):
+def _assert_same_model(a, b):
     # The bias of a Linear layer before BatchNorm has a zero gradient up to
     # round-off, which Adam turns into tiny (~1e-12 per step in float64) steps
     # that differ between the paths; hence the absolute tolerance.
-    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=rtol)
-    sa, sb = a.module_.state_dict(), b.module_.state_dict()
-    assert sa.keys() == sb.keys()
-    for key in sb:
-        np.testing.assert_allclose(sa[key].numpy(), sb[key].numpy(), rtol=rtol, atol=atol,
-                                   err_msg=key)
+    assert_same_state(a, b, rtol=1e-8, atol=1e-8)
 
 
 @pytest.mark.parametrize("normalization", ["batch", "layer"])
