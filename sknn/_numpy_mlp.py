@@ -19,6 +19,13 @@ path trained them. The updates (every named solver's but lbfgs:
 operation; the results equal the torch path's to float round-off
 (tests/test_numpy_path.py).
 
+The same step also has layers and losses that only it derives by hand (the
+other paths train them through autograd): normalisation
+(:mod:`sknn._numpy_norm`), PReLU and RReLU (:mod:`sknn._numpy_leaky_relus`)
+and the regressor's absolute and Huber losses (:data:`EXTRA_LOSSES`).
+BatchNorm's running estimates are the one thing it writes into the module
+as it goes (its buffers, through numpy views).
+
 :class:`NumpyMLPGradient`, the loss and gradient without an update, is also
 the objective of ``solver="lbfgs"`` (:mod:`sknn._lbfgs`): scipy calls it a
 few hundred times per fit, so the same saving applies to every call.
@@ -126,8 +133,8 @@ class NumpyMLPGradient:
     ----------
     flat : ndarray
         The parameters, all weights then all biases (then the normalisation
-        layers' weights and biases), each in torch's layout; :meth:`sync`
-        writes them back into the tensors.
+        layers' weights and biases, then the PReLU slopes), each in torch's
+        layout; :meth:`sync` writes them back into the tensors.
     grad : ndarray
         The gradient of the last :meth:`gradient` call, laid out like ``flat``.
     """
@@ -170,7 +177,7 @@ class NumpyMLPGradient:
             else numpy_leaky_relu(m, *next(slopes)) if isinstance(m, torch.nn.PReLU)
             else numpy_leaky_relu(m)
             for m in leaky_relus]
-        # PReLU's gradients need the pre-activation kept.
+        # PReLU's and RReLU's gradients need the pre-activation kept.
         self._keeps_input = self.activation.keeps_input or any(
             m is not None for m in self._leaky_relus)
         self._dtype = self.flat.dtype
@@ -250,9 +257,9 @@ class NumpyMLPGradient:
                 if drop is not None:
                     np.divide(D_prev, 1 - drop.p, out=D_prev)
                     np.multiply(D_prev, buf.keeps[i - 1], out=D_prev)
-                prelu = self._leaky_relus[i - 1]
-                if prelu is not None:
-                    prelu.backward(D_prev, buf.pres[i - 1], buf.scratch[i - 1])
+                leaky = self._leaky_relus[i - 1]
+                if leaky is not None:
+                    leaky.backward(D_prev, buf.pres[i - 1], buf.scratch[i - 1])
                 elif self.activation.numpy_backward is not None:
                     self.activation.numpy_backward(D_prev, buf.pres[i - 1], buf.acts[i - 1],
                                                    buf.scratch[i - 1])
