@@ -509,15 +509,17 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
     def _numpy_gradient(self, weights, work):
         """The numpy objective for lbfgs on a small plain network, else None
         (the same size limit as :meth:`_array_step`)."""
-        plain = self._plain_network()
+        plain = self._plain_network(numpy_step=True)
         if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH:
             return None
         biases = [layer.bias for layer in self.module_.linear_layers()]
         if not NumpyMLPGradient.supports_network(weights, biases, plain.activation,
-                                                 plain.spec.output):
+                                                 plain.spec.output, plain.norms,
+                                                 plain.leaky_relus, plain.loss):
             return None
         return NumpyMLPGradient(weights, biases, plain.activation, plain.spec.output, self.alpha,
-                                self._report_scale(plain), plain.dropouts)
+                                self._report_scale(plain), plain.dropouts, plain.norms,
+                                plain.leaky_relus, plain.loss, **self._loss_kwargs())
 
     def _make_optimizer(self, steps_per_epoch, incremental):
         params = self.module_.parameters()

@@ -391,11 +391,28 @@ def test_numpy_lbfgs_with_sample_weights_dropout_and_warm_start(monkeypatch, tar
     _assert_same_lbfgs_model(a, b)
 
 
+@pytest.mark.parametrize("params", [
+    {"normalization": "batch"}, {"normalization": "layer"}, {"activation": "prelu"},
+    {"activation": "rrelu"}, {"loss": "absolute_error"}, {"loss": "huber", "huber_delta": 0.5},
+], ids=str)
+def test_numpy_lbfgs_with_the_numpy_steps_layers_and_losses(monkeypatch, params):
+    # The other path is autograd: BatchNorm's running estimates and RReLU's
+    # draws advance at every evaluation of the objective on both.
+    target = "squared_error" if "loss" in params else "multiclass"
+    a, b = _both_paths(monkeypatch, target, solver="lbfgs", max_iter=10, **params)
+    assert a.n_iter_ > 1
+    _assert_same_lbfgs_model(a, b, rtol=1e-6)
+    if params.get("normalization") == "batch":
+        for key, value in b.module_.state_dict().items():
+            np.testing.assert_allclose(a.module_.state_dict()[key].numpy(), value.numpy(),
+                                       rtol=1e-6, atol=1e-8, err_msg=key)
+
+
 def test_numpy_lbfgs_is_used_only_where_it_applies():
     y = TARGETS["multiclass"][1]
     for params, expected in [({}, True), ({"activation": "gelu"}, True),
-                             ({"activation": "prelu"}, False),
-                             ({"normalization": "batch"}, False)]:
+                             ({"activation": "prelu"}, True), ({"normalization": "batch"}, True),
+                             ({"activation": torch.nn.Hardshrink}, False)]:
         est = TorchMLPClassifier(**{"hidden_layer_sizes": (8,), "max_iter": 2,
                                     "solver": "lbfgs", **params}).fit(X, y)
         weights = [layer.weight for layer in est.module_.linear_layers()]
