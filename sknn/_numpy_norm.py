@@ -12,7 +12,7 @@ buffers), the backward pass their closed-form gradient::
     dgamma = sum over rows of dy * xhat,  dbeta = sum over rows of dy
 
 with the means over the batch (BatchNorm) or over each row's units
-(LayerNorm). tests/test_numpy_path.py checks both against autograd.
+(LayerNorm). tests/test_numpy_norm.py checks both against autograd.
 """
 
 from __future__ import annotations
