@@ -81,6 +81,7 @@ class NumpyRReLU:
     def __init__(self, module):
         self.module = module
         self.lower, self.upper = float(module.lower), float(module.upper)
+        self._slopes_t = {}  # torch views of the slope buffers, made once per batch size
 
     @staticmethod
     def supports(module, width) -> bool:
@@ -93,8 +94,10 @@ class NumpyRReLU:
         slopes, tmp, pos, neg = (scratch.values(k) for k in range(4))
         _sides(pre, pos, neg, np.greater_equal)
         if train:
-            torch.from_numpy(slopes).uniform_(self.lower, self.upper,
-                                              generator=self.module.generator)
+            slopes_t = self._slopes_t.get(slopes.shape)
+            if slopes_t is None or slopes_t.data_ptr() != slopes.ctypes.data:
+                slopes_t = self._slopes_t[slopes.shape] = torch.from_numpy(slopes)
+            slopes_t.uniform_(self.lower, self.upper, generator=self.module.generator)
             np.multiply(pre, slopes, out=tmp)
         else:
             np.multiply(pre, (self.lower + self.upper) / 2, out=tmp)

@@ -110,16 +110,19 @@ class NumpyBatchNorm(_Norm):
 
     def forward(self, n, y, train):
         """Normalise the linear output (``buffers(n)[0]``) into ``y``."""
-        z, xhat, tmp, mean, inv_std = self.buffers(n)[:5]
+        z, xhat, tmp, mean, inv_std, stat = self.buffers(n)[:6]
         if train:
             count = self._normalize(z, xhat, tmp, mean, inv_std)
             var = inv_std
-            # running = momentum * batch statistic + (1 - momentum) * running
+            # running = momentum * batch statistic + (1 - momentum) * running;
+            # the batch mean is not needed any more, so it takes its product.
             m = self.momentum
             np.multiply(self.running_mean, 1 - m, out=self.running_mean)
-            self.running_mean += m * mean[0]
+            np.multiply(mean, m, out=mean)
+            np.add(self.running_mean, mean[0], out=self.running_mean)
             np.multiply(self.running_var, 1 - m, out=self.running_var)
-            self.running_var += (m * count / (count - 1)) * var[0]
+            np.multiply(var, m * count / (count - 1), out=stat)
+            np.add(self.running_var, stat[0], out=self.running_var)
             self.num_batches_tracked += 1
             np.add(var, self.eps, out=inv_std)
             np.sqrt(inv_std, out=inv_std)

@@ -402,6 +402,10 @@ def test_numpy_lbfgs_with_the_numpy_steps_layers_and_losses(monkeypatch, params)
     a, b = _both_paths(monkeypatch, target, solver="lbfgs", max_iter=10, **params)
     assert a.n_iter_ > 1
     _assert_same_lbfgs_model(a, b, rtol=1e-6)
+    monkeypatch.setattr(base, "_NUMPY_PATH", True)
+    a.module_.set_generator(torch.Generator())  # as during fit (RReLU draws from it)
+    weights = [layer.weight for layer in a.module_.linear_layers()]
+    assert a._numpy_gradient(weights, len(X) * a._n_weights()) is not None
     if params.get("normalization") == "batch":
         for key, value in b.module_.state_dict().items():
             np.testing.assert_allclose(a.module_.state_dict()[key].numpy(), value.numpy(),
