@@ -28,6 +28,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ._dropout_mask import DropoutMask
 from ._lean_optim import TWINS
 from ._pointwise import as_rule
 
@@ -52,7 +53,7 @@ class _Buffers:
         "half_inv",
         "inv",
         "neg_inv",
-        "keeps",
+        "masks",
         "outs",
         "pen",
         "pres",
@@ -67,13 +68,13 @@ class _Buffers:
             torch.empty(n, w, dtype=dtype, device=device) if keeps_input and i < len(widths) - 1
             else a for i, (w, a) in enumerate(zip(widths, self.acts))
         ]
-        # keeps[i]: dropout mask of hidden layer i; outs[i]: its output after
+        # masks[i]: dropout masks of hidden layer i; outs[i]: its output after
         # dropout, the next layer's input (acts[i] itself without dropout).
-        self.keeps = [
-            None if d is None else torch.empty(n, w, dtype=dtype, device=device)
+        self.masks = [
+            None if d is None else DropoutMask((n, w), d.p, dtype, device)
             for w, d in zip(widths, dropouts)
         ]
-        self.outs = [a if k is None else torch.empty_like(a) for a, k in zip(self.acts, self.keeps)]
+        self.outs = [a if m is None else torch.empty_like(a) for a, m in zip(self.acts, self.masks)]
         # deltas[i]: dLoss/dz for layer i.
         self.deltas = [torch.empty(n, w, dtype=dtype, device=device) for w in widths]
         # Output-sized scratch for loss terms (log-probabilities, etc.).
@@ -233,9 +234,9 @@ class ManualMLPGrad:
             a = buf.acts[i]
             drop = self.dropouts[i]
             if drop is not None and train:
-                # sknn's Dropout: input * keep / (1 - p), keep ~ Bernoulli(1 - p).
-                keep = buf.keeps[i].bernoulli_(1 - drop.p, generator=drop.generator)
-                a = torch.mul(a, keep, out=buf.outs[i]).div_(1 - drop.p)
+                # sknn's Dropout: input * mask, the mask 0 or 1 / (1 - p).
+                mask = buf.masks[i].draw(drop.generator)
+                a = torch.mul(a, mask, out=buf.outs[i])
         return a
 
     # --------------------------------------------------------------- step
@@ -293,7 +294,7 @@ class ManualMLPGrad:
         torch.mm(D, W, out=D_prev)
         drop = self.dropouts[i - 1]
         if drop is not None:
-            D_prev.div_(1 - drop.p).mul_(buf.keeps[i - 1])
+            D_prev.mul_(buf.masks[i - 1].mask)
         act_bwd = self.activation.torch_backward
         if act_bwd is not None:
             act_bwd(D_prev, buf.pres[i - 1], buf.acts[i - 1])

@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._activations import RReLU, make_activation
+from ._dropout_mask import dropout_mask
 from ._initializers import InitContext, init_linear
 from ._pointwise import IDENTITY, pointwise_rule
 
@@ -42,7 +43,8 @@ class Dropout(nn.Dropout):
     """Dropout that draws its mask from an explicit generator.
 
     With ``generator=None`` it is ``torch.nn.Dropout`` (global torch RNG); the
-    estimators set a generator seeded from ``random_state`` while they train.
+    estimators set a generator seeded from ``random_state`` while they train,
+    and the mask is then :func:`sknn._dropout_mask.dropout_mask`'s.
     """
 
     generator: torch.Generator | None = None
@@ -50,8 +52,8 @@ class Dropout(nn.Dropout):
     def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: D102
         if not self.training or self.p == 0 or self.generator is None:
             return super().forward(input)
-        keep = torch.empty_like(input).bernoulli_(1 - self.p, generator=self.generator)
-        return input * keep / (1 - self.p)
+        # sknn's mask (sknn._dropout_mask): what the hand-derived steps draw.
+        return input * dropout_mask(input, self.p, self.generator)
 
 
 def _as_rng(random_state) -> np.random.RandomState:

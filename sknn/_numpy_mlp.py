@@ -38,6 +38,7 @@ import torch
 from scipy.special import expit, xlogy
 
 from ._device import PARALLEL_WORK
+from ._dropout_mask import DropoutMask
 from ._fast_mlp import per_layer_dropouts
 from ._numpy_leaky_relus import numpy_leaky_relu, supports_leaky_relu
 from ._numpy_norm import numpy_norm, supports_norm
@@ -80,12 +81,12 @@ class _Buffers:
             np.empty((n, w), dtype=dtype) if keeps_input and i < len(widths) - 1 else a
             for i, (w, a) in enumerate(zip(widths, self.acts))
         ]
-        # Dropout masks (filled by torch's generator through a shared-memory
-        # view) and the layers' outputs after dropout, as in sknn._fast_mlp.
-        self.keeps = [None if d is None else np.empty((n, w), dtype=dtype)
+        # Dropout masks (drawn from torch's generator into memory numpy views)
+        # and the layers' outputs after dropout, as in sknn._fast_mlp.
+        torch_dtype = torch.float32 if np.dtype(dtype) == np.float32 else torch.float64
+        self.masks = [None if d is None else DropoutMask((n, w), d.p, torch_dtype, "cpu")
                       for w, d in zip(widths, dropouts)]
-        self.keeps_t = [None if k is None else torch.from_numpy(k) for k in self.keeps]
-        self.outs = [a if k is None else np.empty_like(a) for a, k in zip(self.acts, self.keeps)]
+        self.outs = [a if m is None else np.empty_like(a) for a, m in zip(self.acts, self.masks)]
         self.deltas = [np.empty((n, w), dtype=dtype) for w in widths]
         self.deltas_t = [d.T for d in self.deltas]
         self.scratch = [Scratch((n, w), dtype) for w in widths]
@@ -255,8 +256,7 @@ class NumpyMLPGradient:
                 np.matmul(D, self._W[i], out=D_prev)
                 drop = self.dropouts[i - 1]
                 if drop is not None:
-                    np.divide(D_prev, 1 - drop.p, out=D_prev)
-                    np.multiply(D_prev, buf.keeps[i - 1], out=D_prev)
+                    np.multiply(D_prev, buf.masks[i - 1].array, out=D_prev)
                 leaky = self._leaky_relus[i - 1]
                 if leaky is not None:
                     leaky.backward(D_prev, buf.pres[i - 1], buf.scratch[i - 1])
@@ -303,9 +303,9 @@ class NumpyMLPGradient:
             a = buf.acts[i]
             drop = self.dropouts[i]
             if drop is not None and train:
-                buf.keeps_t[i].bernoulli_(1 - drop.p, generator=drop.generator)
-                a = np.multiply(a, buf.keeps[i], out=buf.outs[i])
-                np.divide(a, 1 - drop.p, out=a)
+                mask = buf.masks[i]
+                mask.draw(drop.generator)
+                a = np.multiply(a, mask.array, out=buf.outs[i])
         return a
 
     def _regression_delta_and_loss(self, z, Y, D, buf, wn):
