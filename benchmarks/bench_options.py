@@ -4,6 +4,8 @@ Usage::
 
     python benchmarks/bench_options.py
     python benchmarks/bench_options.py --repeats 5 --options gelu,silu,dropout
+    python benchmarks/bench_options.py --case large --first-fit '' \
+        --options relu,prelu,rrelu,dropout,batchnorm,layernorm
 
 The ``small`` case of ``bench_fit.py`` (digits, (100,), 50 epochs, batch 200)
 is fitted once per option with sknn as shipped and once with its hand-derived
@@ -16,6 +18,11 @@ like-for-like race.
 
 A second table does the same for TorchMLPRegressor's losses on the diabetes
 data (standardised features and target), with MLPRegressor as the yardstick.
+
+``--case large`` times both tables on the ``large`` case instead (100 000
+rows, (256, 256), 3 epochs, batch 256; the losses on 100 000 x 100 synthetic
+regression data), where a step does enough arithmetic for sknn to use all
+cores (``--quick``: 20 000 rows).
 
 A third table times the first fit of a fresh process per solver (what each
 worker of a parallel grid search pays once), with sknn's twins of the
@@ -30,7 +37,7 @@ import os
 import subprocess
 import sys
 
-from sklearn.datasets import load_diabetes
+from sklearn.datasets import load_diabetes, make_regression
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
@@ -90,7 +97,22 @@ LOSSES = {
     "absolute_error": {"loss": "absolute_error"},
     "huber": {"loss": "huber"},
 }
-REGRESSION = {"hidden_layer_sizes": (100,), "max_iter": 200, "batch_size": 200}
+REGRESSION = {
+    "small": {"hidden_layer_sizes": (100,), "max_iter": 200, "batch_size": 200},
+    "large": {"hidden_layer_sizes": (256, 256), "max_iter": 3, "batch_size": 256},
+}
+
+
+def regression_data(case, quick):
+    """``(X, y, description)``: standardised features and target."""
+    if case == "small":
+        X, y = load_diabetes(return_X_y=True)
+        description = "diabetes (442x10, standardised)"
+    else:
+        rows = 20_000 if quick else 100_000
+        X, y = make_regression(rows, 100, n_informative=50, noise=1.0, random_state=0)
+        description = f"synthetic {rows}x100 (make_regression, standardised)"
+    return StandardScaler().fit_transform(X), (y - y.mean()) / y.std(), description
 
 
 def _timed_fit(make, X, y, fast):
@@ -173,6 +195,9 @@ def options_table(names, options, make_sknn, make_ref, ref_name, X, y, repeats):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--case", choices=("small", "large"), default="small")
+    parser.add_argument("--quick", action="store_true",
+                        help="the large case on 20 000 rows")
     subset_option(parser, "--options", OPTIONS)
     subset_option(parser, "--losses", LOSSES)
     parser.add_argument("--first-fit", default=",".join(FIRST_FIT_SOLVERS),
@@ -180,10 +205,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     names = chosen(parser, args.options, OPTIONS, "options")
 
-    case = CASES["small"]
-    X_train, _, y_train, _ = case.load()
+    case = CASES[args.case]
+    X_train, _, y_train, _ = case.load(quick=args.quick)
     kw = sklearn_like_kwargs(case, X_train.shape[0])
-    print(f"case: {case.name} ({case.data}, {case.hidden}, {case.epochs} epochs, "
+    data = f"{X_train.shape[0]} training rows of {case.data}" if args.quick else case.data
+    print(f"case: {case.name} ({data}, {case.hidden}, {case.epochs} epochs, "
           f"batch {case.batch}); median of {args.repeats}")
     options_table(names, OPTIONS, lambda o: TorchMLPClassifier(**kw, **o),
                   lambda: make_sklearn(case, X_train.shape[0]), "MLPClassifier",
@@ -191,13 +217,12 @@ def main(argv=None):
 
     losses = chosen(parser, args.losses, LOSSES, "losses")
     if losses:
-        X, y = load_diabetes(return_X_y=True)
-        X, y = StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
-        reg_kw = {**REGRESSION, "tol": 0.0, "n_iter_no_change": REGRESSION["max_iter"],
-                  "random_state": 0}
-        print(f"\nregression losses: diabetes (442x10, standardised), "
-              f"{REGRESSION['hidden_layer_sizes']}, {REGRESSION['max_iter']} epochs, "
-              f"batch {REGRESSION['batch_size']}; MLPRegressor (squared error) as yardstick")
+        X, y, description = regression_data(args.case, args.quick)
+        net = REGRESSION[args.case]
+        reg_kw = {**net, "tol": 0.0, "n_iter_no_change": net["max_iter"], "random_state": 0}
+        print(f"\nregression losses: {description}, {net['hidden_layer_sizes']}, "
+              f"{net['max_iter']} epochs, batch {net['batch_size']}; "
+              "MLPRegressor (squared error) as yardstick")
         options_table(losses, LOSSES, lambda o: TorchMLPRegressor(**reg_kw, **o),
                       lambda: MLPRegressor(**reg_kw), "MLPRegressor", X, y, args.repeats)
     first_fit_table([s for s in args.first_fit.split(",") if s], args.repeats)

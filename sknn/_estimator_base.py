@@ -486,7 +486,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         return 1.0 / self.n_outputs_ if plain.spec.mean_over_outputs else 1.0
 
     def _array_step(self, optimizer, weights, work):
-        """The numpy step for small plain networks trained by a named solver
+        """The numpy step for networks of its layers trained by a named solver
         with a numpy update (:data:`sknn._numpy_updates.UPDATES`), without
         autocast (numpy computes at full precision), else None. The updates
         read the learning rate from the optimizer at every step, so schedulers
@@ -494,9 +494,18 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
 
         Below :data:`~sknn._numpy_mlp.NUMPY_MAX_WORK` multiply-adds per step a
         step costs what its operations cost to launch, which is less in numpy.
+        Above it the torch step keeps the networks it derives by hand; the
+        numpy step takes those it does not (batch normalisation, PReLU, RReLU,
+        the absolute and Huber losses), which would otherwise train through
+        autograd, except layer normalisation: torch's fused kernel for it
+        beats numpy's ufuncs there (``python benchmarks/bench_options.py
+        --case large``).
         """
         plain = self._plain_network(numpy_step=True)
-        if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH or self.autocast is not None:
+        if plain is None or not _NUMPY_PATH or self.autocast is not None:
+            return None
+        if work >= NUMPY_MAX_WORK and (
+                self._plain_network() is not None or self.normalization == "layer"):
             return None
         biases = [layer.bias for layer in self.module_.linear_layers()]
         if not NumpyMLPStep.supports(weights, biases, optimizer, plain.activation,
