@@ -43,6 +43,7 @@ from ._lbfgs import train_lbfgs
 from ._losses import LOSSES, make_loss
 from ._module import MLPModule
 from ._numpy_mlp import EXTRA_LOSSES, NUMPY_MAX_WORK, NumpyMLPGradient, NumpyMLPStep
+from ._numpy_norm import supports_norm
 from ._optimizers import STOCHASTIC, make_optimizer
 from ._params import PARAMETER_CONSTRAINTS, check_options, hidden_sizes, schedule_context
 from ._progress import Reporter
@@ -448,8 +449,9 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         """The network's :class:`_PlainNetwork` description when hand-derived
         gradients apply, else None.
 
-        With ``numpy_step`` for the numpy step, which also has normalisation
-        layers, PReLU, RReLU and the losses of :data:`sknn._numpy_mlp.EXTRA_LOSSES`.
+        Both steps have normalisation layers (the torch step without
+        autocast); with ``numpy_step`` for the numpy step, which also has
+        PReLU, RReLU and the losses of :data:`sknn._numpy_mlp.EXTRA_LOSSES`.
         """
         if not _FAST_PATH:
             return None
@@ -463,7 +465,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             loss = name
         else:
             return None
-        rule = self.module_.plain_activation(normalized=numpy_step, parametric=numpy_step)
+        normalized = numpy_step or self.autocast is None
+        rule = self.module_.plain_activation(normalized=normalized, parametric=numpy_step)
         if rule is None:
             return None
         module = self.module_
@@ -475,11 +478,11 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         autograd everywhere else."""
         plain = self._plain_network()
         autocast = None if self.autocast is None else AUTOCAST_DTYPES[self.autocast]
-        if plain is None:
+        if plain is None or not all(m is None or supports_norm(m) for m in plain.norms):
             return make_autograd_step(self.module_, loss_fn, self.alpha, weights, autocast)
         biases = [layer.bias for layer in self.module_.linear_layers()]
         return make_fast_step(weights, biases, plain.activation, plain.spec.output, self.alpha,
-                              self._report_scale(plain), plain.dropouts, autocast)
+                              self._report_scale(plain), plain.dropouts, autocast, plain.norms)
 
     def _report_scale(self, plain):
         # scikit-learn reports the multi-output squared error averaged over outputs.
@@ -495,17 +498,14 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         Below :data:`~sknn._numpy_mlp.NUMPY_MAX_WORK` multiply-adds per step a
         step costs what its operations cost to launch, which is less in numpy.
         Above it the torch step keeps the networks it derives by hand; the
-        numpy step takes those it does not (batch normalisation, PReLU, RReLU,
-        the absolute and Huber losses), which would otherwise train through
-        autograd, except layer normalisation: torch's fused kernel for it
-        beats numpy's ufuncs there (``python benchmarks/bench_options.py
-        --case large``).
+        numpy step takes those it does not (PReLU, RReLU, the absolute and
+        Huber losses), which would otherwise train through autograd
+        (``python benchmarks/bench_options.py --case large``).
         """
         plain = self._plain_network(numpy_step=True)
         if plain is None or not _NUMPY_PATH or self.autocast is not None:
             return None
-        if work >= NUMPY_MAX_WORK and (
-                self._plain_network() is not None or self.normalization == "layer"):
+        if work >= NUMPY_MAX_WORK and self._plain_network() is not None:
             return None
         biases = [layer.bias for layer in self.module_.linear_layers()]
         if not NumpyMLPStep.supports(weights, biases, optimizer, plain.activation,

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from ._dropout_mask import DropoutMask
 from ._lean_optim import TWINS
 from ._pointwise import as_rule
+from ._torch_norm import TorchNorm
 
 __all__ = [
     "OUTPUTS", "FastAdamStep", "ManualMLPGrad", "fused_adam_", "make_fast_step",
@@ -59,14 +60,18 @@ class _Buffers:
         "pres",
     )
 
-    def __init__(self, n, widths, alpha, dtype, device, keeps_input, dropouts):
+    def __init__(self, n, widths, alpha, dtype, device, keeps_input, dropouts, norms=None):
         # acts[i]: post-activation of layer i (last one holds the raw output z).
         self.acts = [torch.empty(n, w, dtype=dtype, device=device) for w in widths]
-        # pres[i]: pre-activation of hidden layer i, where the derivative needs
-        # it; else the activation overwrites it (the same tensor as acts[i]).
+        # pres[i]: the linear output of hidden layer i. Its own tensor where
+        # the activation's derivative needs it or a normalisation layer's
+        # backward does (the activation's input is then the norm's output);
+        # else the activation overwrites it (the same tensor as acts[i]).
+        norms = norms or [None] * len(widths)
         self.pres = [
-            torch.empty(n, w, dtype=dtype, device=device) if keeps_input and i < len(widths) - 1
-            else a for i, (w, a) in enumerate(zip(widths, self.acts))
+            torch.empty(n, w, dtype=dtype, device=device)
+            if (keeps_input or norm is not None) and i < len(widths) - 1
+            else a for i, (w, a, norm) in enumerate(zip(widths, self.acts, norms))
         ]
         # masks[i]: dropout masks of hidden layer i; outs[i]: its output after
         # dropout, the next layer's input (acts[i] itself without dropout).
@@ -132,6 +137,10 @@ class ManualMLPGrad:
         Per hidden layer, the dropout module after its activation. Masks are
         drawn as the module draws them (same generator, same calls, same
         order), so training matches the module's forward pass under autograd.
+    norms : list of (torch.nn.BatchNorm1d, torch.nn.LayerNorm or None), optional
+        Per hidden layer, the normalisation module between its ``Linear`` and
+        its activation (:class:`sknn._torch_norm.TorchNorm`); the gradients of
+        their weights and biases go into their ``.grad`` too.
 
     Notes
     -----
@@ -145,7 +154,7 @@ class ManualMLPGrad:
     fixed batch size plus one smaller last batch allocates exactly twice.
     """
 
-    def __init__(self, weights, biases, activation, output, alpha, dropouts=None):
+    def __init__(self, weights, biases, activation, output, alpha, dropouts=None, norms=None):
         rule = as_rule(activation)
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
@@ -157,6 +166,12 @@ class ManualMLPGrad:
         self.output = output
         self.alpha = float(alpha)
         self.dropouts = per_layer_dropouts(dropouts, len(self.weights))
+        norms = list(norms or [])
+        norms += [None] * (len(self.weights) - len(norms))
+        self.norms = [None if m is None else TorchNorm(m) for m in norms]
+        # The activations' inputs of this step: the normalisation layers'
+        # outputs where there is one, else the buffers' pre-activations.
+        self._act_inputs = [None] * len(self.weights)
         self._widths = [w.shape[0] for w in self.weights]
         self._buffers = {}
         self._views_for = None
@@ -167,7 +182,7 @@ class ManualMLPGrad:
         buf = self._buffers.get(n)
         if buf is None:
             buf = _Buffers(n, self._widths, self.alpha, like.dtype, like.device,
-                           self.activation.keeps_input, self.dropouts)
+                           self.activation.keeps_input, self.dropouts, self.norms)
             self._buffers[n] = buf
         return buf
 
@@ -229,6 +244,13 @@ class ManualMLPGrad:
             pre = buf.pres[i]
             # z = b + a W^T in one BLAS call, straight into the buffer.
             torch.addmm(b, a, w_t, out=pre)
+            norm = self.norms[i]
+            if norm is not None:
+                pre = norm.forward(pre, train)
+                if not self.activation.keeps_input:
+                    # Activations that work in place start from a copy.
+                    pre = buf.acts[i].copy_(pre)
+            self._act_inputs[i] = pre
             if i != last and act_fwd is not None:
                 act_fwd(pre, buf.acts[i])
             a = buf.acts[i]
@@ -297,7 +319,11 @@ class ManualMLPGrad:
             D_prev.mul_(buf.masks[i - 1].mask)
         act_bwd = self.activation.torch_backward
         if act_bwd is not None:
-            act_bwd(D_prev, buf.pres[i - 1], buf.acts[i - 1])
+            act_bwd(D_prev, self._act_inputs[i - 1], buf.acts[i - 1])
+        norm = self.norms[i - 1]
+        if norm is not None:
+            # Back into the buffer, whose transposed view the next gradient reads.
+            D_prev.copy_(norm.backward(D_prev))
         return D_prev
 
     def _loss_and_output_delta(self, z, Y, sw, D, buf):
@@ -529,7 +555,7 @@ def per_layer_dropouts(dropouts, n_layers):
 
 
 def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0,
-                   dropouts=None, autocast=None):
+                   dropouts=None, autocast=None, norms=None):
     """Return an engine-style ``step(X, Y, sw, sw_sum) -> reported_loss``.
 
     Drop-in for ``sknn._engine.make_autograd_step`` on eligible networks: it
@@ -540,21 +566,23 @@ def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0,
 
     Parameters
     ----------
-    weights, biases, activation, output, alpha, dropouts
+    weights, biases, activation, output, alpha, dropouts, norms
         As for :class:`ManualMLPGrad`.
     report_scale : float, default=1.0
         scikit-learn reports the multi-output squared error averaged over
         outputs while training on its sum: pass ``1 / n_outputs`` there.
     autocast : torch.dtype, optional
         Matmuls in this precision, as under ``torch.autocast``
-        (:class:`sknn._fast_mlp_mixed.MixedPrecisionMLPGrad`).
+        (:class:`sknn._fast_mlp_mixed.MixedPrecisionMLPGrad`; no ``norms``).
 
     Returns
     -------
     callable
     """
     if autocast is None:
-        grad_fn = ManualMLPGrad(weights, biases, activation, output, alpha, dropouts)
+        grad_fn = ManualMLPGrad(weights, biases, activation, output, alpha, dropouts, norms)
+    elif any(m is not None for m in norms or []):
+        raise ValueError("the mixed-precision step has no normalisation layers")
     else:
         from ._fast_mlp_mixed import MixedPrecisionMLPGrad
 

@@ -352,9 +352,10 @@ def test_numpy_step_is_used_only_where_it_applies():
         assert _array_step(est, y) is None, params
     # Big enough for torch's kernels to win where the torch step derives the
     # gradient by hand; where it would fall back on autograd the numpy step
-    # still wins, but for layer normalisation, which torch has a fused kernel for.
+    # still wins.
     assert 90 * (5 * 1024 + 1024 * 1024 + 1024 * 3) > NUMPY_MAX_WORK
-    for params in ({}, {"dropout": 0.1}, {"solver": "nadam"}, {"normalization": "layer"}):
+    for params in ({}, {"dropout": 0.1}, {"solver": "nadam"}, {"normalization": "layer"},
+                   {"normalization": "batch"}):
         big = TorchMLPClassifier((1024, 1024), max_iter=1, **params)
         assert _array_step(big, y) is None, params
     for params in BIG_NUMPY:
@@ -368,7 +369,8 @@ def test_numpy_step_is_used_only_where_it_applies():
 
 #: Big networks that train on the numpy step because the torch step has no
 #: hand-derived gradient for them.
-BIG_NUMPY = [{"normalization": "batch"}, {"activation": "prelu"}, {"activation": "rrelu"},
+BIG_NUMPY = [{"activation": "prelu"}, {"activation": "rrelu"},
+             {"normalization": "batch", "activation": "prelu"},
              {"target": "squared_error", "loss": "huber"}]
 
 
