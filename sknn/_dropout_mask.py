@@ -76,8 +76,8 @@ class DropoutMask:
         self._zero = torch.zeros((), dtype=dtype, device=device)
         self.array = None
         if self.mask.device.type == "cpu" and dtype in _NUMPY_DTYPES:
-            # numpy's ufuncs do the comparison and the scaling 3-6x faster
-            # than torch's single-threaded kernels on these sizes.
+            # numpy's ufuncs compare and scale a (200, 256) mask in under half
+            # the time of torch's single-threaded kernels.
             self.array = self.mask.numpy()
             self._bits_array = self._bits.numpy()
             self._keep_array = self._keep.numpy()

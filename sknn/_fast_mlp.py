@@ -103,8 +103,9 @@ class _Buffers:
 class ManualMLPGrad:
     """Forward + backward by hand for a plain MLP.
 
-    Supports Linear layers, one hidden activation shared by all hidden layers
-    and a canonical output/loss pair (the pairs scikit-learn's MLP uses).
+    Supports Linear layers, one hidden activation shared by all hidden layers,
+    dropout, batch or layer normalisation, and a canonical output/loss pair
+    (the pairs scikit-learn's MLP uses).
 
     Parameters
     ----------
@@ -151,7 +152,8 @@ class ManualMLPGrad:
     allocation-free steady state (it still works: ``.grad`` is re-created).
 
     Scratch buffers are cached per batch size, so a training loop with a
-    fixed batch size plus one smaller last batch allocates exactly twice.
+    fixed batch size plus one smaller last batch allocates exactly twice
+    (normalisation layers excepted: ATen's kernels return new tensors).
     """
 
     def __init__(self, weights, biases, activation, output, alpha, dropouts=None, norms=None):

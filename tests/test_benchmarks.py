@@ -24,6 +24,16 @@ def test_bench_options(capsys):
     assert "relu" in out and "huber" in out and "adamw" in out and "no / yes" in out
 
 
+def test_bench_options_large_case(capsys):
+    import bench_options
+
+    bench_options.main(["--case", "large", "--quick", "--options", "batchnorm", "--losses",
+                        "huber", "--repeats", "1", "--first-fit", ""])
+    out = capsys.readouterr().out
+    assert "15000 training rows" in out and "synthetic 20000x100" in out
+    assert "batchnorm" in out and "huber" in out and "first fit" not in out
+
+
 def test_bench_autocast(capsys):
     import bench_autocast
 
