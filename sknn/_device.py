@@ -145,3 +145,19 @@ def thread_budget(work: float, blas: bool = False):
     finally:
         if current != 1:
             torch.set_num_threads(current)
+
+
+@contextmanager
+def one_blas_thread():
+    """Hold every BLAS library to one thread (scipy's L-BFGS-B runs in it).
+
+    L-BFGS-B calls BLAS on the whole parameter vector at every iteration.
+    pip's numpy and scipy each ship their own OpenBLAS with its own thread
+    pool, and torch has its OpenMP pool: on two cores, pools that spin while
+    they wait for work made each of those calls take milliseconds, and the
+    medium case of ``python benchmarks/bench_lbfgs.py`` 3x slower than on one
+    BLAS thread (scikit-learn's MLPClassifier pays the same).
+    """
+    with _blas_threads().limit(limits=1, user_api="blas"):
+        yield
+

@@ -29,6 +29,7 @@ from torch import nn
 from ._device import (
     AUTOCAST_DTYPES,
     DTYPES,
+    one_blas_thread,
     parse_device,
     resolve_device,
     thread_budget,
@@ -345,7 +346,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         numpy_gradient = self._numpy_gradient(weights, work)
         # As on the stochastic numpy path: a diverging fit is reported once.
         quiet = np.errstate(all="ignore") if numpy_gradient is not None else nullcontext()
-        with thread_budget(work, blas=numpy_gradient is not None), quiet:
+        with thread_budget(work, blas=numpy_gradient is not None), one_blas_thread(), quiet:
             result = train_lbfgs(
                 module=self.module_, loss_fn=loss_fn, alpha=self.alpha, weights=weights,
                 data=data, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,

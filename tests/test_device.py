@@ -34,6 +34,24 @@ def test_thread_budget_holds_small_work_to_one_thread_and_restores():
     assert torch.get_num_threads() == torch_before and _blas_threads() == blas_before
 
 
+@pytest.mark.parametrize("hidden", [(4,), (1024, 1024)], ids=["numpy-objective", "torch"])
+def test_lbfgs_runs_on_one_blas_thread_and_restores(monkeypatch, hidden):
+    # scipy's L-BFGS-B calls BLAS on the parameter vector; threads of several
+    # BLAS pools contending for the cores made it 3x slower.
+    before = _blas_threads()
+    seen = []
+
+    def spy(**kwargs):
+        seen.append(_blas_threads())
+        return train_lbfgs(**kwargs)
+
+    train_lbfgs = base.train_lbfgs
+    monkeypatch.setattr(base, "train_lbfgs", spy)
+    TorchMLPClassifier(hidden, solver="lbfgs", max_iter=2).fit(X, y)
+    assert seen and all(n == 1 for n in seen[0])
+    assert _blas_threads() == before
+
+
 @pytest.mark.parametrize("numpy_path", [True, False])
 def test_large_inputs_cast_per_batch_train_the_same_model(monkeypatch, numpy_path):
     # Below LAZY_CAST_BYTES X is copied to float32 once; above, batches of the
