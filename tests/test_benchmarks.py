@@ -47,7 +47,7 @@ def test_bench_lbfgs(capsys):
 
     bench_lbfgs.main(["--cases", "tiny", "--repeats", "1"])
     out = capsys.readouterr().out
-    assert "tiny" in out and "sknn/sklearn" in out
+    assert "tiny" in out and "sknn/sklearn" in out and "sklearn 1-BLAS s" in out
 
 
 def test_bench_gpu_smoke_on_cpu(capsys):
