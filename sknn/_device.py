@@ -125,22 +125,17 @@ def thread_budget(work: float, blas: bool = False):
     work : float
         Multiply-adds of one forward pass of one batch.
     blas : bool, default=False
-        The work runs in numpy (:mod:`sknn._numpy_mlp`): numpy's BLAS is
-        limited too on small problems, and on large ones, which leave BLAS
-        every core, torch gets one thread. torch only draws random numbers and
-        runs elementwise kernels there, and its OpenMP threads contending with
-        BLAS's made a (256, 256) network's numpy fit 5x slower.
+        Limit numpy's BLAS too, for work that runs in numpy
+        (:mod:`sknn._numpy_mlp`); torch's own threads are limited always.
     """
     current = torch.get_num_threads()
-    parallel = work >= PARALLEL_WORK
-    if parallel and not blas:
+    if work >= PARALLEL_WORK:
         yield
         return
     if current != 1:
         torch.set_num_threads(1)
     try:
-        limit = blas and not parallel
-        with _blas_threads().limit(limits=1, user_api="blas") if limit else nullcontext():
+        with _blas_threads().limit(limits=1, user_api="blas") if blas else nullcontext():
             yield
     finally:
         if current != 1:
@@ -160,4 +155,3 @@ def one_blas_thread():
     """
     with _blas_threads().limit(limits=1, user_api="blas"):
         yield
-

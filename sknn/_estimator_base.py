@@ -37,13 +37,14 @@ from ._device import (
     training_inputs,
 )
 from ._engine import StoppingRule, TensorData, make_autograd_step, train_stochastic
+from ._fast_mlp import EXTRA_LOSSES, make_fast_step
 from ._fast_mlp import OUTPUTS as FAST_OUTPUTS
-from ._fast_mlp import make_fast_step
 from ._fitted_state import FittedNetworkMixin
 from ._lbfgs import train_lbfgs
 from ._losses import LOSSES, make_loss
 from ._module import MLPModule
-from ._numpy_mlp import EXTRA_LOSSES, NUMPY_MAX_WORK, NumpyMLPGradient, NumpyMLPStep
+from ._numpy_leaky_relus import supports_leaky_relu
+from ._numpy_mlp import NUMPY_MAX_WORK, NumpyMLPGradient, NumpyMLPStep
 from ._numpy_norm import supports_norm
 from ._optimizers import STOCHASTIC, make_optimizer
 from ._params import PARAMETER_CONSTRAINTS, check_options, hidden_sizes, schedule_context
@@ -446,13 +447,13 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 ConvergenceWarning,
             )
 
-    def _plain_network(self, numpy_step=False):
+    def _plain_network(self, layers=True):
         """The network's :class:`_PlainNetwork` description when hand-derived
         gradients apply, else None.
 
-        Both steps have normalisation layers (the torch step without
-        autocast); with ``numpy_step`` for the numpy step, which also has
-        PReLU, RReLU and the losses of :data:`sknn._numpy_mlp.EXTRA_LOSSES`.
+        Both steps have normalisation layers, PReLU, RReLU and the losses of
+        :data:`sknn._fast_mlp.EXTRA_LOSSES`; ``layers=False`` asks for a
+        network without them (the mixed-precision step's).
         """
         if not _FAST_PATH:
             return None
@@ -462,12 +463,11 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             return None
         if name in _CANONICAL_LOSSES:
             loss = None
-        elif numpy_step and name in EXTRA_LOSSES:
+        elif layers and name in EXTRA_LOSSES:
             loss = name
         else:
             return None
-        normalized = numpy_step or self.autocast is None
-        rule = self.module_.plain_activation(normalized=normalized, parametric=numpy_step)
+        rule = self.module_.plain_activation(normalized=layers, parametric=layers)
         if rule is None:
             return None
         module = self.module_
@@ -477,20 +477,21 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
     def _training_step(self, loss_fn, weights):
         """The hand-derived step where it applies (same results, less overhead),
         autograd everywhere else."""
-        plain = self._plain_network()
+        plain = self._plain_network(layers=self.autocast is None)
         autocast = None if self.autocast is None else AUTOCAST_DTYPES[self.autocast]
-        if plain is None or not all(m is None or supports_norm(m) for m in plain.norms):
+        if plain is None or not _supported_layers(plain, weights):
             return make_autograd_step(self.module_, loss_fn, self.alpha, weights, autocast)
         biases = [layer.bias for layer in self.module_.linear_layers()]
         return make_fast_step(weights, biases, plain.activation, plain.spec.output, self.alpha,
-                              self._report_scale(plain), plain.dropouts, autocast, plain.norms)
+                              self._report_scale(plain), plain.dropouts, autocast, plain.norms,
+                              plain.leaky_relus, plain.loss, **self._loss_kwargs())
 
     def _report_scale(self, plain):
         # scikit-learn reports the multi-output squared error averaged over outputs.
         return 1.0 / self.n_outputs_ if plain.spec.mean_over_outputs else 1.0
 
     def _array_step(self, optimizer, weights, work):
-        """The numpy step for networks of its layers trained by a named solver
+        """The numpy step for small plain networks trained by a named solver
         with a numpy update (:data:`sknn._numpy_updates.UPDATES`), without
         autocast (numpy computes at full precision), else None. The updates
         read the learning rate from the optimizer at every step, so schedulers
@@ -498,15 +499,9 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
 
         Below :data:`~sknn._numpy_mlp.NUMPY_MAX_WORK` multiply-adds per step a
         step costs what its operations cost to launch, which is less in numpy.
-        Above it the torch step keeps the networks it derives by hand; the
-        numpy step takes those it does not (PReLU, RReLU, the absolute and
-        Huber losses), which would otherwise train through autograd
-        (``python benchmarks/bench_options.py --case large``).
         """
-        plain = self._plain_network(numpy_step=True)
-        if plain is None or not _NUMPY_PATH or self.autocast is not None:
-            return None
-        if work >= NUMPY_MAX_WORK and self._plain_network() is not None:
+        plain = self._plain_network()
+        if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH or self.autocast is not None:
             return None
         biases = [layer.bias for layer in self.module_.linear_layers()]
         if not NumpyMLPStep.supports(weights, biases, optimizer, plain.activation,
@@ -519,7 +514,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
     def _numpy_gradient(self, weights, work):
         """The numpy objective for lbfgs on a small plain network, else None
         (the same size limit as :meth:`_array_step`)."""
-        plain = self._plain_network(numpy_step=True)
+        plain = self._plain_network()
         if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH:
             return None
         biases = [layer.bias for layer in self.module_.linear_layers()]
@@ -568,6 +563,13 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         except ValueError:
             pass
         return tags
+
+
+def _supported_layers(plain, weights) -> bool:
+    """Whether the hand-derived steps have the closed form of every layer of ``plain``."""
+    return all(m is None or supports_norm(m) for m in plain.norms) and all(
+        m is None or supports_leaky_relu(m, w.shape[0])
+        for m, w in zip(plain.leaky_relus, weights))
 
 
 def _same(a, b) -> bool:

@@ -31,15 +31,20 @@ import torch.nn.functional as F
 from ._dropout_mask import DropoutMask
 from ._lean_optim import TWINS
 from ._pointwise import as_rule
+from ._torch_leaky_relus import torch_leaky_relu
 from ._torch_norm import TorchNorm
 
 __all__ = [
-    "OUTPUTS", "FastAdamStep", "ManualMLPGrad", "fused_adam_", "make_fast_step",
+    "EXTRA_LOSSES", "OUTPUTS", "FastAdamStep", "ManualMLPGrad", "fused_adam_", "make_fast_step",
     "per_layer_dropouts",
 ]
 
 #: Output activations whose canonical loss gives the delta ``out(z) - y``.
 OUTPUTS = ("identity", "logistic", "softmax", "exp")
+
+#: Regression losses with the identity output besides the squared error
+#: (per sample: the mean over the outputs, as in :mod:`sknn._losses`).
+EXTRA_LOSSES = ("absolute_error", "huber")
 
 
 class _Buffers:
@@ -60,18 +65,18 @@ class _Buffers:
         "pres",
     )
 
-    def __init__(self, n, widths, alpha, dtype, device, keeps_input, dropouts, norms=None):
+    def __init__(self, n, widths, alpha, dtype, device, keeps_input, dropouts, own_pres=None):
         # acts[i]: post-activation of layer i (last one holds the raw output z).
         self.acts = [torch.empty(n, w, dtype=dtype, device=device) for w in widths]
         # pres[i]: the linear output of hidden layer i. Its own tensor where
-        # the activation's derivative needs it or a normalisation layer's
-        # backward does (the activation's input is then the norm's output);
-        # else the activation overwrites it (the same tensor as acts[i]).
-        norms = norms or [None] * len(widths)
+        # the activation's derivative needs it, or ``own_pres[i]`` says a
+        # layer's does (normalisation, PReLU, RReLU); else the activation
+        # overwrites it (the same tensor as acts[i]).
+        own_pres = own_pres or [False] * len(widths)
         self.pres = [
             torch.empty(n, w, dtype=dtype, device=device)
-            if (keeps_input or norm is not None) and i < len(widths) - 1
-            else a for i, (w, a, norm) in enumerate(zip(widths, self.acts, norms))
+            if (keeps_input or own) and i < len(widths) - 1
+            else a for i, (w, a, own) in enumerate(zip(widths, self.acts, own_pres))
         ]
         # masks[i]: dropout masks of hidden layer i; outs[i]: its output after
         # dropout, the next layer's input (acts[i] itself without dropout).
@@ -142,6 +147,15 @@ class ManualMLPGrad:
         Per hidden layer, the normalisation module between its ``Linear`` and
         its activation (:class:`sknn._torch_norm.TorchNorm`); the gradients of
         their weights and biases go into their ``.grad`` too.
+    leaky_relus : list of (torch.nn.PReLU, sknn's RReLU or None), optional
+        Per hidden layer, its PReLU or RReLU module, which then replaces the
+        hidden activation (pass the identity rule as ``activation``):
+        :mod:`sknn._torch_leaky_relus`.
+    loss : {None, "absolute_error", "huber"}, default=None
+        With the ``"identity"`` output, the mean absolute error or the Huber
+        loss over the outputs instead of the squared error.
+    huber_delta : float, default=1.0
+        The Huber loss's threshold.
 
     Notes
     -----
@@ -156,10 +170,13 @@ class ManualMLPGrad:
     (normalisation layers excepted: ATen's kernels return new tensors).
     """
 
-    def __init__(self, weights, biases, activation, output, alpha, dropouts=None, norms=None):
+    def __init__(self, weights, biases, activation, output, alpha, dropouts=None, norms=None,
+                 leaky_relus=None, loss=None, huber_delta=1.0):
         rule = as_rule(activation)
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        if loss not in (None, *EXTRA_LOSSES) or (loss is not None and output != "identity"):
+            raise ValueError(f"loss {loss!r} is not available with the {output!r} output")
         if len(weights) != len(biases) or not weights:
             raise ValueError("weights and biases must be non-empty lists of equal length")
         self.weights = list(weights)
@@ -168,9 +185,12 @@ class ManualMLPGrad:
         self.output = output
         self.alpha = float(alpha)
         self.dropouts = per_layer_dropouts(dropouts, len(self.weights))
-        norms = list(norms or [])
-        norms += [None] * (len(self.weights) - len(norms))
-        self.norms = [None if m is None else TorchNorm(m) for m in norms]
+        self.norms = [None if m is None else TorchNorm(m)
+                      for m in _per_layer(norms, len(self.weights))]
+        self.leaky_relus = [None if m is None else torch_leaky_relu(m)
+                            for m in _per_layer(leaky_relus, len(self.weights))]
+        self.loss = loss
+        self.huber_delta = float(huber_delta)
         # The activations' inputs of this step: the normalisation layers'
         # outputs where there is one, else the buffers' pre-activations.
         self._act_inputs = [None] * len(self.weights)
@@ -183,8 +203,10 @@ class ManualMLPGrad:
     def _get_buffers(self, n, like):
         buf = self._buffers.get(n)
         if buf is None:
+            own_pres = [m is not None or r is not None
+                         for m, r in zip(self.norms, self.leaky_relus)]
             buf = _Buffers(n, self._widths, self.alpha, like.dtype, like.device,
-                           self.activation.keeps_input, self.dropouts, self.norms)
+                           self.activation.keeps_input, self.dropouts, own_pres)
             self._buffers[n] = buf
         return buf
 
@@ -246,14 +268,16 @@ class ManualMLPGrad:
             pre = buf.pres[i]
             # z = b + a W^T in one BLAS call, straight into the buffer.
             torch.addmm(b, a, w_t, out=pre)
-            norm = self.norms[i]
+            norm, leaky = self.norms[i], self.leaky_relus[i]
             if norm is not None:
                 pre = norm.forward(pre, train)
-                if not self.activation.keeps_input:
+                if not self.activation.keeps_input and leaky is None:
                     # Activations that work in place start from a copy.
                     pre = buf.acts[i].copy_(pre)
             self._act_inputs[i] = pre
-            if i != last and act_fwd is not None:
+            if leaky is not None:
+                leaky.forward(pre, buf.acts[i], train)
+            elif i != last and act_fwd is not None:
                 act_fwd(pre, buf.acts[i])
             a = buf.acts[i]
             drop = self.dropouts[i]
@@ -320,7 +344,10 @@ class ManualMLPGrad:
         if drop is not None:
             D_prev.mul_(buf.masks[i - 1].mask)
         act_bwd = self.activation.torch_backward
-        if act_bwd is not None:
+        leaky = self.leaky_relus[i - 1]
+        if leaky is not None:
+            leaky.backward(D_prev, self._act_inputs[i - 1])
+        elif act_bwd is not None:
             act_bwd(D_prev, self._act_inputs[i - 1], buf.acts[i - 1])
         norm = self.norms[i - 1]
         if norm is not None:
@@ -370,6 +397,8 @@ class ManualMLPGrad:
         """Write ``out(z) - y`` into ``D``; return the mean (or ``wn``-weighted) loss."""
         out = self.output
         aux = buf.aux
+        if self.loss is not None:
+            return self._regression_delta_and_loss(z, Y, D, buf, wn)
         if out == "softmax":
             logp = torch.log_softmax(z, 1, out=aux)
             torch.exp(logp, out=D)
@@ -400,6 +429,24 @@ class ManualMLPGrad:
         if wn is None:
             return terms.sum().mul_(buf.inv)
         return terms.sum(1).dot(wn)
+
+    def _regression_delta_and_loss(self, z, Y, D, buf, wn):
+        """The absolute or Huber loss (the mean over the ``k`` outputs), and in
+        ``D`` its derivative per sample: ``sign(r) / k`` or
+        ``clip(r, -delta, delta) / k``, as autograd takes them."""
+        k = z.shape[1]
+        torch.sub(z, Y, out=D)
+        if self.loss == "absolute_error":
+            terms = torch.abs(D, out=buf.aux)
+        else:
+            terms = F.huber_loss(z, Y, reduction="none", delta=self.huber_delta)
+        loss = (terms.sum().mul_(buf.inv) if wn is None else terms.sum(1).dot(wn)).div_(k)
+        if self.loss == "absolute_error":
+            D.sign_()
+        else:
+            D.clamp_(-self.huber_delta, self.huber_delta)
+        D.div_(k)
+        return loss
 
 
 # torch's Adam classes and their twins without compiler guards.
@@ -547,17 +594,22 @@ def fused_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weight_
         )
 
 
+def _per_layer(modules, n_layers):
+    """Per layer (the output layer included) a module or None."""
+    modules = list(modules or [])
+    return modules + [None] * (n_layers - len(modules))
+
+
 def per_layer_dropouts(dropouts, n_layers):
     """Per layer (the output layer included, never dropped) a dropout module or None."""
-    dropouts = list(dropouts or [])
-    if len(dropouts) > n_layers - 1:
+    if len(dropouts or []) > n_layers - 1:
         raise ValueError("dropouts must have one entry per hidden layer at most")
-    dropouts += [None] * (n_layers - len(dropouts))
-    return [None if d is None or d.p == 0 else d for d in dropouts]
+    return [None if d is None or d.p == 0 else d for d in _per_layer(dropouts, n_layers)]
 
 
 def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0,
-                   dropouts=None, autocast=None, norms=None):
+                   dropouts=None, autocast=None, norms=None, leaky_relus=None, loss=None,
+                   huber_delta=1.0):
     """Return an engine-style ``step(X, Y, sw, sw_sum) -> reported_loss``.
 
     Drop-in for ``sknn._engine.make_autograd_step`` on eligible networks: it
@@ -568,23 +620,26 @@ def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0,
 
     Parameters
     ----------
-    weights, biases, activation, output, alpha, dropouts, norms
+    weights, biases, activation, output, alpha, dropouts, norms, leaky_relus, loss, huber_delta
         As for :class:`ManualMLPGrad`.
     report_scale : float, default=1.0
         scikit-learn reports the multi-output squared error averaged over
         outputs while training on its sum: pass ``1 / n_outputs`` there.
     autocast : torch.dtype, optional
         Matmuls in this precision, as under ``torch.autocast``
-        (:class:`sknn._fast_mlp_mixed.MixedPrecisionMLPGrad`; no ``norms``).
+        (:class:`sknn._fast_mlp_mixed.MixedPrecisionMLPGrad`: plain networks
+        only, without ``norms``, ``leaky_relus`` or ``loss``).
 
     Returns
     -------
     callable
     """
     if autocast is None:
-        grad_fn = ManualMLPGrad(weights, biases, activation, output, alpha, dropouts, norms)
-    elif any(m is not None for m in norms or []):
-        raise ValueError("the mixed-precision step has no normalisation layers")
+        grad_fn = ManualMLPGrad(weights, biases, activation, output, alpha, dropouts, norms,
+                                leaky_relus, loss, huber_delta)
+    elif loss is not None or any(m is not None for m in [*(norms or []), *(leaky_relus or [])]):
+        raise ValueError("the mixed-precision step has no normalisation, PReLU, RReLU "
+                         "or other losses")
     else:
         from ._fast_mlp_mixed import MixedPrecisionMLPGrad
 

@@ -39,7 +39,7 @@ from scipy.special import expit, xlogy
 
 from ._device import PARALLEL_WORK
 from ._dropout_mask import DropoutMask
-from ._fast_mlp import per_layer_dropouts
+from ._fast_mlp import EXTRA_LOSSES, per_layer_dropouts
 from ._numpy_leaky_relus import numpy_leaky_relu, supports_leaky_relu
 from ._numpy_norm import numpy_norm, supports_norm
 from ._numpy_updates import UPDATES, numpy_update, write_back
@@ -60,10 +60,6 @@ NUMPY_MAX_WORK = PARALLEL_WORK
 
 OUTPUTS = ("identity", "logistic", "softmax", "exp")
 
-#: Regression losses with an identity output besides the squared error, whose
-#: gradient only the numpy step derives by hand (per sample: the mean over
-#: the outputs, as in :mod:`sknn._losses`).
-EXTRA_LOSSES = ("absolute_error", "huber")
 
 # The ufuncs' own reductions: np.sum/np.max add ~3 us of Python per call.
 _add_reduce = np.add.reduce

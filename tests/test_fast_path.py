@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from _activations import ACTIVATION_CASES, IDS
 from _targets import TARGETS, X
 
@@ -17,9 +18,9 @@ def _fit(monkeypatch, fast, Estimator, y, **params):
     monkeypatch.setattr(base, "_NUMPY_PATH", False)
     if Estimator is TorchMLPRegressor and y.ndim == 1:
         params["loss"] = "poisson"
-    est = Estimator(hidden_layer_sizes=(7, 6), max_iter=15, batch_size=32, random_state=0,
-                    compute_dtype="float64", alpha=1e-2, **params)
-    return est.fit(X, y)
+    params = {"hidden_layer_sizes": (7, 6), "max_iter": 15, "batch_size": 32, "random_state": 0,
+              "compute_dtype": "float64", "alpha": 1e-2, **params}
+    return Estimator(**params).fit(X, y)
 
 
 @pytest.mark.parametrize("target", list(TARGETS))
@@ -74,15 +75,24 @@ def test_fast_path_is_used_for_plain_networks_only():
         est = TorchMLPClassifier((4, 3), max_iter=1, **params).fit(X, y)
         weights = [layer.weight for layer in est.module_.linear_layers()]
         assert hasattr(est._training_step(loss_fn, weights), "grad_fn"), params
-    for params in ({"normalization": "layer"}, {"normalization": "batch", "dropout": 0.1}):
+    for params in ({"normalization": "layer"}, {"normalization": "batch", "dropout": 0.1},
+                   {"activation": "prelu"}, {"activation": "prelu", "normalization": "layer"}):
         est = TorchMLPClassifier((4, 3), max_iter=1, **params).fit(X, y)
         weights = [layer.weight for layer in est.module_.linear_layers()]
         assert hasattr(est._training_step(loss_fn, weights), "grad_fn"), params
-    for params in ({"activation": "prelu"}, {"activation": "rrelu"},
-                   {"normalization": "layer", "autocast": "bfloat16"}):
+    for params in ({"activation": torch.nn.Hardshrink},  # no closed form
+                   # RReLU draws from a generator only while the estimator trains.
+                   {"activation": "rrelu"},
+                   # The mixed-precision step has plain networks only.
+                   {"normalization": "layer", "autocast": "bfloat16"},
+                   {"activation": "prelu", "autocast": "bfloat16"}):
         est = TorchMLPClassifier((4,), max_iter=1, **params).fit(X, y)
         weights = [layer.weight for layer in est.module_.linear_layers()]
         assert not hasattr(est._training_step(loss_fn, weights), "grad_fn"), params
+    reg = TorchMLPRegressor(hidden_layer_sizes=(4,), loss="huber", max_iter=1)
+    reg.fit(X, X[:, 0])
+    weights = [layer.weight for layer in reg.module_.linear_layers()]
+    assert hasattr(reg._training_step(loss_fn, weights), "grad_fn")
 
 
 def _assert_same_state(fast, slow):
@@ -111,6 +121,44 @@ def test_fast_path_with_normalization_equals_autograd(monkeypatch, target, norma
     fast = _fit(monkeypatch, True, Estimator, y, **params)
     slow = _fit(monkeypatch, False, Estimator, y, **params)
     _assert_same_state(fast, slow)
+
+
+LAYERS = [{"activation": "prelu"}, {"activation": "prelu", "activation_kwargs": {"init": 0.1}},
+          # One slope per unit (one count for every layer: equally wide layers).
+          {"activation": "prelu", "activation_kwargs": {"num_parameters": 6},
+           "hidden_layer_sizes": (6, 6)},
+          {"activation": "rrelu"}, {"activation": "rrelu", "dropout": 0.2},
+          {"activation": "prelu", "normalization": "batch"},
+          {"activation": "rrelu", "normalization": "layer", "early_stopping": True}]
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("params", LAYERS, ids=lambda p: "-".join(map(str, p.values())))
+def test_fast_path_with_prelu_and_rrelu_equals_autograd(monkeypatch, target, params):
+    params = dict(params)
+    Estimator, y = TARGETS[target]
+    fast = _fit(monkeypatch, True, Estimator, y, **params)
+    slow = _fit(monkeypatch, False, Estimator, y, **params)
+    _assert_same_state(fast, slow)
+
+
+@pytest.mark.parametrize("loss", ["absolute_error", "huber"])
+@pytest.mark.parametrize("params", [{}, {"huber_delta": 0.3, "dropout": 0.1},
+                                    {"normalization": "batch", "activation": "prelu"}],
+                         ids=["plain", "delta-dropout", "batch-prelu"])
+@pytest.mark.parametrize("outputs", [1, 2])
+def test_fast_path_with_absolute_and_huber_losses_equals_autograd(monkeypatch, loss, params,
+                                                                   outputs):
+    y = TARGETS["squared_error"][1][:, :outputs].squeeze()
+    sw = rng.uniform(0.5, 2, len(y))
+    models = []
+    for fast in (True, False):
+        monkeypatch.setattr(base, "_FAST_PATH", fast)
+        monkeypatch.setattr(base, "_NUMPY_PATH", False)
+        est = TorchMLPRegressor(hidden_layer_sizes=(7, 6), loss=loss, max_iter=15, batch_size=32,
+                                random_state=0, compute_dtype="float64", alpha=1e-2, **params)
+        models.append(est.fit(X, y, sample_weight=sw if outputs == 2 else None))
+    _assert_same_state(*models)
 
 
 def test_fast_path_with_normalization_sample_weights_and_partial_fit(monkeypatch):

@@ -99,12 +99,9 @@ def test_which_normalized_networks_use_the_numpy_step():
     assert isinstance(step(normalization="batch", activation="prelu"), NumpyMLPStep)
     # A custom activation class has no closed form.
     assert step(normalization="batch", activation=torch.nn.Hardshrink) is None
-    # The hand-derived torch step (larger networks) has them too
-    # (tests/test_fast_path.py), but for PReLU.
-    est = TorchMLPClassifier((8,), normalization="batch", max_iter=1).fit(X, y)
-    assert est._plain_network() is not None
+    # The hand-derived torch step (larger networks) has them too (tests/test_fast_path.py).
     est = TorchMLPClassifier((8,), normalization="batch", activation="prelu", max_iter=1)
-    assert est.fit(X, y)._plain_network() is None
+    assert est.fit(X, y)._plain_network() is not None
 
 
 def test_only_the_normalization_modules_sknn_builds_are_replayed():

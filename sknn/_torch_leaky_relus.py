@@ -1,0 +1,84 @@
+"""``activation="prelu"`` and ``"rrelu"`` in the hand-derived torch step.
+
+The torch twins of :mod:`sknn._numpy_leaky_relus`, for
+:class:`sknn._fast_mlp.ManualMLPGrad`: ``torch.nn.PReLU`` through the ATen
+kernels autograd runs for it (``_prelu_kernel`` and its backward, the slope's
+gradient summed as autograd sums it), sknn's
+:class:`~sknn._activations.RReLU` with its slopes drawn from the module's
+generator in the module's order. tests/test_fast_path.py checks both against
+autograd.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ._activations import RReLU
+
+__all__ = ["TorchPReLU", "TorchRReLU", "torch_leaky_relu"]
+
+_aten = torch.ops.aten
+
+
+class TorchPReLU:
+    """One hidden layer's ``nn.PReLU`` (one slope, or one per unit)."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def _slope(self):
+        # As torch.prelu reshapes a per-unit weight to broadcast over the rows.
+        w = self.module.weight.detach()
+        return w if w.numel() == 1 else w.view(1, -1)
+
+    def forward(self, pre, out, train=True):
+        """``out = pre`` where ``pre > 0``, else ``slope * pre``."""
+        out.copy_(_aten._prelu_kernel(pre, self._slope()))
+
+    def backward(self, delta, pre):
+        """Turn ``delta`` into the gradient at ``pre``, in place, and write the slope's gradient."""
+        weight = self.module.weight
+        dx, dw = _aten._prelu_kernel_backward(delta, pre, self._slope())
+        dw = dw.sum_to_size(self._slope().shape).view(weight.shape)
+        if weight.grad is None:
+            weight.grad = dw
+        else:
+            weight.grad.copy_(dw)
+        delta.copy_(dx)
+
+
+class TorchRReLU:
+    """One hidden layer's sknn ``RReLU``: random slopes while training, their mean at evaluation."""
+
+    def __init__(self, module):
+        self.module = module
+        self.lower, self.upper = float(module.lower), float(module.upper)
+        self._slopes = {}  # per batch shape, drawn anew at every training step
+
+    def forward(self, pre, out, train=True):
+        """``out = pre`` where ``pre >= 0``, else ``r * pre`` (as the module computes it)."""
+        if train:
+            slopes = self._slopes.get(pre.shape)
+            if slopes is None:
+                slopes = self._slopes[pre.shape] = torch.empty_like(pre)
+            slopes.uniform_(self.lower, self.upper, generator=self.module.generator)
+            torch.mul(pre, slopes, out=out)
+        else:
+            torch.mul(pre, (self.lower + self.upper) / 2, out=out)
+        torch.where(pre >= 0, pre, out, out=out)
+
+    def backward(self, delta, pre):
+        """``delta`` where ``pre >= 0``, else ``r * delta``, in place."""
+        scaled = delta * self._slopes[pre.shape]
+        torch.where(pre >= 0, delta, scaled, out=delta)
+
+
+def torch_leaky_relu(module):
+    """The torch-step form of a PReLU or RReLU module
+    (:func:`sknn._numpy_leaky_relus.supports_leaky_relu` says which qualify)."""
+    if type(module) is nn.PReLU:
+        return TorchPReLU(module)
+    if type(module) is RReLU:
+        return TorchRReLU(module)
+    raise TypeError(f"no torch-step form for {type(module).__name__}")
