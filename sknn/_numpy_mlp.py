@@ -19,10 +19,10 @@ path trained them. The updates (every named solver's but lbfgs:
 operation; the results equal the torch path's to float round-off
 (tests/test_numpy_path.py).
 
-The same step also has layers and losses that only it derives by hand (the
-other paths train them through autograd): normalisation
-(:mod:`sknn._numpy_norm`), PReLU and RReLU (:mod:`sknn._numpy_leaky_relus`)
-and the regressor's absolute and Huber losses (:data:`EXTRA_LOSSES`).
+The same step also has the layers and losses of the torch step besides the
+plain network: normalisation (:mod:`sknn._numpy_norm`), PReLU and RReLU
+(:mod:`sknn._numpy_leaky_relus`) and the regressor's absolute and Huber
+losses (:data:`EXTRA_LOSSES`).
 BatchNorm's running estimates are the one thing it writes into the module
 as it goes (its buffers, through numpy views).
 
