@@ -12,15 +12,15 @@ from sknn import TorchMLPClassifier, TorchMLPRegressor
 rng = np.random.RandomState(1)
 
 
-def _fit(monkeypatch, fast, Estimator, y, **params):
+def _fit(monkeypatch, fast, Estimator, y, sample_weight=None, **params):
     monkeypatch.setattr(base, "_FAST_PATH", fast)
     # The torch step is under test here; tests/test_numpy_path.py compares the numpy one.
     monkeypatch.setattr(base, "_NUMPY_PATH", False)
     if Estimator is TorchMLPRegressor and y.ndim == 1:
-        params["loss"] = "poisson"
+        params.setdefault("loss", "poisson")
     params = {"hidden_layer_sizes": (7, 6), "max_iter": 15, "batch_size": 32, "random_state": 0,
               "compute_dtype": "float64", "alpha": 1e-2, **params}
-    return Estimator(**params).fit(X, y)
+    return Estimator(**params).fit(X, y, sample_weight=sample_weight)
 
 
 @pytest.mark.parametrize("target", list(TARGETS))
@@ -150,29 +150,20 @@ def test_fast_path_with_prelu_and_rrelu_equals_autograd(monkeypatch, target, par
 def test_fast_path_with_absolute_and_huber_losses_equals_autograd(monkeypatch, loss, params,
                                                                    outputs):
     y = TARGETS["squared_error"][1][:, :outputs].squeeze()
-    sw = rng.uniform(0.5, 2, len(y))
-    models = []
-    for fast in (True, False):
-        monkeypatch.setattr(base, "_FAST_PATH", fast)
-        monkeypatch.setattr(base, "_NUMPY_PATH", False)
-        est = TorchMLPRegressor(hidden_layer_sizes=(7, 6), loss=loss, max_iter=15, batch_size=32,
-                                random_state=0, compute_dtype="float64", alpha=1e-2, **params)
-        models.append(est.fit(X, y, sample_weight=sw if outputs == 2 else None))
+    sw = rng.uniform(0.5, 2, len(y)) if outputs == 2 else None
+    models = [_fit(monkeypatch, fast, TorchMLPRegressor, y, sw, loss=loss, **params)
+              for fast in (True, False)]
     _assert_same_state(*models)
 
 
 def test_fast_path_with_normalization_sample_weights_and_partial_fit(monkeypatch):
     Estimator, y = TARGETS["multiclass"]
     sw = rng.uniform(0.5, 2, len(y))
-    models = []
-    for fast in (True, False):
-        monkeypatch.setattr(base, "_FAST_PATH", fast)
-        monkeypatch.setattr(base, "_NUMPY_PATH", False)
-        est = TorchMLPClassifier((7, 6), normalization="batch", max_iter=5, batch_size=32,
-                                 random_state=0, compute_dtype="float64")
-        est.fit(X, y, sample_weight=sw)
+    models = [_fit(monkeypatch, fast, Estimator, y, sw, normalization="batch", max_iter=5)
+              for fast in (True, False)]
+    for est in models:  # on the path it was fitted on
+        monkeypatch.setattr(base, "_FAST_PATH", est is models[0])
         est.partial_fit(X[:45], y[:45])
-        models.append(est)
     _assert_same_state(*models)
 
 
