@@ -108,9 +108,10 @@ class _Buffers:
 class ManualMLPGrad:
     """Forward + backward by hand for a plain MLP.
 
-    Supports Linear layers, one hidden activation shared by all hidden layers,
-    dropout, batch or layer normalisation, and a canonical output/loss pair
-    (the pairs scikit-learn's MLP uses).
+    Supports Linear layers, one hidden activation shared by all hidden layers
+    (or PReLU/RReLU modules), dropout, batch or layer normalisation, and a
+    canonical output/loss pair (the pairs scikit-learn's MLP uses) or the
+    absolute or Huber loss.
 
     Parameters
     ----------
@@ -167,7 +168,8 @@ class ManualMLPGrad:
 
     Scratch buffers are cached per batch size, so a training loop with a
     fixed batch size plus one smaller last batch allocates exactly twice
-    (normalisation layers excepted: ATen's kernels return new tensors).
+    (normalisation, PReLU, RReLU and the Huber loss allocate as they go:
+    their ATen kernels return new tensors).
     """
 
     def __init__(self, weights, biases, activation, output, alpha, dropouts=None, norms=None,
