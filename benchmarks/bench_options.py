@@ -22,7 +22,7 @@ data (standardised features and target), with MLPRegressor as the yardstick.
 ``--case large`` times both tables on the ``large`` case instead (100 000
 rows, (256, 256), 3 epochs, batch 256; the losses on 100 000 x 100 synthetic
 regression data), where a step does enough arithmetic for sknn to use all
-cores (``--quick``: 20 000 rows).
+cores (``--quick``: 20 000 samples).
 
 A third table times the first fit of a fresh process per solver (what each
 worker of a parallel grid search pays once), with sknn's twins of the
@@ -197,7 +197,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--case", choices=("small", "large"), default="small")
     parser.add_argument("--quick", action="store_true",
-                        help="the large case on 20 000 rows")
+                        help="the large case on 20 000 samples")
     subset_option(parser, "--options", OPTIONS)
     subset_option(parser, "--losses", LOSSES)
     parser.add_argument("--first-fit", default=",".join(FIRST_FIT_SOLVERS),
