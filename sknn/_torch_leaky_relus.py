@@ -38,9 +38,9 @@ class TorchPReLU:
 
     def backward(self, delta, pre):
         """Turn ``delta`` into the gradient at ``pre``, in place, and write the slope's gradient."""
-        weight = self.module.weight
-        dx, dw = _aten._prelu_kernel_backward(delta, pre, self._slope())
-        dw = dw.sum_to_size(self._slope().shape).view(weight.shape)
+        weight, slope = self.module.weight, self._slope()
+        dx, dw = _aten._prelu_kernel_backward(delta, pre, slope)
+        dw = dw.sum_to_size(slope.shape).view(weight.shape)
         if weight.grad is None:
             weight.grad = dw
         else:
@@ -54,14 +54,17 @@ class TorchRReLU:
     def __init__(self, module):
         self.module = module
         self.lower, self.upper = float(module.lower), float(module.upper)
-        self._slopes = {}  # per batch shape, drawn anew at every training step
+        # Per batch shape: the slopes, drawn anew at every training step, and
+        # scratch for the backward pass.
+        self._slopes = {}
 
     def forward(self, pre, out, train=True):
         """``out = pre`` where ``pre >= 0``, else ``r * pre`` (as the module computes it)."""
         if train:
-            slopes = self._slopes.get(pre.shape)
-            if slopes is None:
-                slopes = self._slopes[pre.shape] = torch.empty_like(pre)
+            buffers = self._slopes.get(pre.shape)
+            if buffers is None:
+                buffers = self._slopes[pre.shape] = (torch.empty_like(pre), torch.empty_like(pre))
+            slopes = buffers[0]
             slopes.uniform_(self.lower, self.upper, generator=self.module.generator)
             torch.mul(pre, slopes, out=out)
         else:
@@ -70,7 +73,8 @@ class TorchRReLU:
 
     def backward(self, delta, pre):
         """``delta`` where ``pre >= 0``, else ``r * delta``, in place."""
-        scaled = delta * self._slopes[pre.shape]
+        slopes, scaled = self._slopes[pre.shape]
+        torch.mul(delta, slopes, out=scaled)
         torch.where(pre >= 0, delta, scaled, out=delta)
 
 
