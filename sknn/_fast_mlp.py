@@ -51,6 +51,8 @@ class _Buffers:
     """Per-batch-size scratch tensors, allocated once and reused every step."""
 
     __slots__ = (
+        "act_bwd",
+        "act_fwd",
         "acts",
         "aux",
         "aux_flat",
@@ -65,7 +67,10 @@ class _Buffers:
         "pres",
     )
 
-    def __init__(self, n, widths, alpha, dtype, device, keeps_input, dropouts, own_pres=None):
+    def __init__(self, n, widths, alpha, dtype, device, activation, dropouts, own_pres=None):
+        # The hidden activation's forms for these tensors (Pointwise.step_forms).
+        self.act_fwd, self.act_bwd = activation.step_forms(dtype, torch.device(device))
+        keeps_input = activation.keeps_input
         # acts[i]: post-activation of layer i (last one holds the raw output z).
         self.acts = [torch.empty(n, w, dtype=dtype, device=device) for w in widths]
         # pres[i]: the linear output of hidden layer i. Its own tensor where
@@ -208,7 +213,7 @@ class ManualMLPGrad:
             own_pres = [m is not None or r is not None
                          for m, r in zip(self.norms, self.leaky_relus)]
             buf = _Buffers(n, self._widths, self.alpha, like.dtype, like.device,
-                           self.activation.keeps_input, self.dropouts, own_pres)
+                           self.activation, self.dropouts, own_pres)
             self._buffers[n] = buf
         return buf
 
@@ -262,7 +267,7 @@ class ManualMLPGrad:
     def _forward(self, X, buf, train=True, weights_t=None, biases=None):
         # weights_t/biases: other copies of the parameters to compute with
         # (sknn._fast_mlp_mixed's low-precision ones), the buffers to match.
-        act_fwd = self.activation.torch_forward
+        act_fwd = buf.act_fwd
         last = len(self.weights) - 1
         a = X
         layers = zip(weights_t or self._w_t, biases or self.biases)
@@ -345,7 +350,7 @@ class ManualMLPGrad:
         drop = self.dropouts[i - 1]
         if drop is not None:
             D_prev.mul_(buf.masks[i - 1].mask)
-        act_bwd = self.activation.torch_backward
+        act_bwd = buf.act_bwd
         leaky = self.leaky_relus[i - 1]
         if leaky is not None:
             leaky.backward(D_prev, self._act_inputs[i - 1])

@@ -52,7 +52,7 @@ class MixedPrecisionMLPGrad(ManualMLPGrad):
             self._low_buffers[n] = (
                 torch.empty(n, X.shape[1], dtype=self.low, device=X.device),
                 _Buffers(n, self._widths, self.alpha, self.low, X.device,
-                         self.activation.keeps_input, self.dropouts),
+                         self.activation, self.dropouts),
             )
         return self._low_buffers[n]
 

@@ -117,6 +117,13 @@ class Pointwise:
     uses_torch : bool
         Whether the numpy forms call torch kernels (run them on one thread
         next to numpy's BLAS).
+    numpy_threads : int, default=0
+        The torch step (:mod:`sknn._fast_mlp`) runs the numpy forms on CPU
+        tensors' memory when torch runs at most this many threads
+        (:meth:`step_forms`): for these activations numpy's kernel on one
+        thread beats torch's on that many (torch's float32 ``tanh`` took
+        175 us on a (256, 256) array on one thread here, numpy's 25 us;
+        ``python benchmarks/bench_activations.py`` times every rule).
     """
 
     name: str
@@ -127,6 +134,7 @@ class Pointwise:
     numpy_forward: Callable | None = field(repr=False)
     numpy_backward: Callable | None = field(repr=False)
     uses_torch: bool = False
+    numpy_threads: int = 0
 
     def __eq__(self, other):
         return isinstance(other, Pointwise) and (self.name, self.settings) == (
@@ -134,6 +142,22 @@ class Pointwise:
 
     def __hash__(self):
         return hash((self.name, self.settings))
+
+    def step_forms(self, dtype: torch.dtype, device: torch.device) -> tuple:
+        """``(forward, backward)`` for the torch step on tensors of ``dtype`` on ``device``.
+
+        The torch forms, or (see ``numpy_threads``) the numpy forms applied
+        to float32/float64 CPU tensors' memory. Decided once per set of
+        buffers, under the fit's thread setting.
+        """
+        if (
+            device.type == "cpu"
+            and dtype in (torch.float32, torch.float64)
+            and torch.get_num_threads() <= self.numpy_threads
+        ):
+            forms = _NumpyOnTensors(self)
+            return forms.forward, forms.backward
+        return self.torch_forward, self.torch_backward
 
     def numpy_apply(self, x: np.ndarray) -> np.ndarray:
         """The activation of ``x`` for prediction (``x`` may be overwritten)."""
@@ -144,6 +168,37 @@ class Pointwise:
         with np.errstate(over="ignore"), thread_budget(0) if self.uses_torch else nullcontext():
             self.numpy_forward(x, out, Scratch(x.shape, x.dtype))
         return out
+
+
+class _NumpyOnTensors:
+    """A rule's numpy forms with the torch forms' signatures, on CPU tensors.
+
+    ``Tensor.numpy()`` shares memory, so the results land in the torch
+    step's buffers. Errors are silenced as on the numpy step: a diverging fit
+    is reported once, as non-finite weights, not at every operation.
+    """
+
+    __slots__ = ("_rule", "_scratch")
+
+    def __init__(self, rule: Pointwise):
+        self._rule = rule
+        self._scratch = {}  # shape -> Scratch, one per layer width
+
+    def _scratch_for(self, a: np.ndarray) -> Scratch:
+        scratch = self._scratch.get(a.shape)
+        if scratch is None:
+            scratch = self._scratch[a.shape] = Scratch(a.shape, a.dtype)
+        return scratch
+
+    def forward(self, pre: torch.Tensor, out: torch.Tensor) -> None:
+        out = out.numpy()
+        with np.errstate(all="ignore"):
+            self._rule.numpy_forward(pre.numpy(), out, self._scratch_for(out))
+
+    def backward(self, delta: torch.Tensor, pre: torch.Tensor, act: torch.Tensor) -> None:
+        delta = delta.numpy()
+        with np.errstate(all="ignore"):
+            self._rule.numpy_backward(delta, pre.numpy(), act.numpy(), self._scratch_for(delta))
 
 
 # ---------------------------------------------------------------- in place
@@ -187,6 +242,7 @@ _TANH = Pointwise(
     lambda delta, pre, act: _aten.tanh_backward.grad_input(delta, act, grad_input=delta),
     lambda pre, out, s: np.tanh(out, out=out),
     _np_tanh_backward,
+    numpy_threads=2,
 )
 
 _LOGISTIC = Pointwise(
@@ -374,6 +430,7 @@ _MISH = Pointwise(
     # mish_backward has no out= form.
     lambda delta, x, act: delta.copy_(_aten.mish_backward(delta, x)),
     _np_mish, _np_mish_backward,
+    numpy_threads=1,
 )
 
 
@@ -483,6 +540,7 @@ _TANHSHRINK = Pointwise(
     _torch_tanhshrink,
     lambda delta, x, act: delta.mul_(torch.tanh(x).square_()),
     _np_tanhshrink, _np_tanhshrink_backward,
+    numpy_threads=2,
 )
 
 

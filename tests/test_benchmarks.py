@@ -76,3 +76,15 @@ def test_bench_threads_restores_the_thresholds(capsys):
     bench_threads.main(["--cases", "tiny", "--repeats", "1", "--quick", "--busy"])
     assert (estimator_base.NUMPY_MAX_WORK, device.PARALLEL_WORK) == before
     assert "another process busy: True" in capsys.readouterr().out
+
+
+def test_bench_activations_restores_the_rules(capsys):
+    import bench_activations
+
+    from sknn._pointwise import as_rule
+
+    bench_activations.main(["--threads", "1", "--activations", "tanh,relu", "--fit-activations",
+                            "tanh", "--calls", "2", "--repeats", "1", "--quick"])
+    out = capsys.readouterr().out
+    assert "step uses" in out and "MLPClassifier s" in out
+    assert as_rule("tanh").numpy_threads == 2

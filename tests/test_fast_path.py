@@ -8,6 +8,7 @@ from _targets import TARGETS, X
 
 import sknn._estimator_base as base
 from sknn import TorchMLPClassifier, TorchMLPRegressor
+from sknn._pointwise import as_rule
 
 rng = np.random.RandomState(1)
 
@@ -31,6 +32,32 @@ def test_fast_path_equals_autograd(monkeypatch, target, case, solver):
     _, activation, kwargs, _ = case
     params = {"activation": activation, "activation_kwargs": kwargs, "solver": solver}
     fast = _fit(monkeypatch, True, Estimator, y, **params)
+    slow = _fit(monkeypatch, False, Estimator, y, **params)
+    np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-9)
+    for a, b in zip(fast.coefs_ + fast.intercepts_, slow.coefs_ + slow.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
+# Activations whose numpy kernels the torch step runs on few CPU threads
+# (Pointwise.numpy_threads): the test above, on one thread, trains with those.
+NUMPY_KERNEL_CASES = [c for c in ACTIVATION_CASES if as_rule(c[1], c[2]).numpy_threads]
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("case", NUMPY_KERNEL_CASES, ids=[c[0] for c in NUMPY_KERNEL_CASES])
+def test_fast_path_with_torch_kernels_equals_autograd(monkeypatch, target, case):
+    """The same activations with torch's kernels, as on many threads or a GPU."""
+    Estimator, y = TARGETS[target]
+    _, activation, kwargs, _ = case
+    rule = as_rule(activation, kwargs)
+    assert rule.numpy_threads > 0
+    params = {"activation": activation, "activation_kwargs": kwargs}
+    before = rule.numpy_threads
+    object.__setattr__(rule, "numpy_threads", 0)  # a frozen dataclass, shared
+    try:
+        fast = _fit(monkeypatch, True, Estimator, y, **params)
+    finally:
+        object.__setattr__(rule, "numpy_threads", before)
     slow = _fit(monkeypatch, False, Estimator, y, **params)
     np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-9)
     for a, b in zip(fast.coefs_ + fast.intercepts_, slow.coefs_ + slow.intercepts_):

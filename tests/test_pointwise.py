@@ -1,5 +1,8 @@
 """The closed forms of the hidden activations, in torch and numpy, against their definitions."""
 
+import warnings
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 import torch
@@ -101,3 +104,72 @@ def test_plain_activation_of_a_module(params, training, inference, rates):
                             (net.plain_activation(inference=True), inference)):
         assert (found and found.name) == expected
     assert [None if d is None else d.p for d in net.hidden_dropouts()] == rates
+
+
+@contextmanager
+def _torch_threads(n):
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("case", ACTIVATION_CASES, ids=IDS)
+def test_torch_step_forms_write_the_definition_into_the_tensors(case, dtype):
+    _, name, kwargs, definition = case
+    rule = as_rule(name, kwargs)
+    if rule is IDENTITY:
+        return
+    g = torch.Generator().manual_seed(1)
+    tol = TOL[dtype]
+    with _torch_threads(1):
+        forward, backward = rule.step_forms(dtype, torch.device("cpu"))
+    # Two layer widths: the numpy forms keep scratch arrays per shape.
+    for width in (6, 3, 6):
+        x = torch.cat([torch.randn(20, width, generator=g, dtype=dtype) * 2,
+                       torch.full((1, width), 30.0, dtype=dtype)])
+        delta = torch.randn(x.shape, generator=g, dtype=dtype)
+        value, grad = _reference(definition, x, delta)
+        pre = x.clone()
+        act = torch.empty_like(x) if rule.keeps_input else pre
+        forward(pre, act)
+        torch.testing.assert_close(act, value, rtol=tol, atol=tol)
+        backward(delta, pre, act)
+        torch.testing.assert_close(delta, grad, rtol=tol, atol=tol)
+
+
+def test_torch_step_runs_numpy_kernels_only_where_they_are_faster():
+    cpu = torch.device("cpu")
+    tanh = as_rule("tanh")
+    assert tanh.numpy_threads == 2
+    for threads, dtype, numpy_forms in [
+        (1, torch.float32, True),
+        (2, torch.float64, True),
+        (3, torch.float32, False),  # torch's kernel on three threads or more
+        (1, torch.bfloat16, False),  # no bfloat16 in numpy
+    ]:
+        with _torch_threads(threads):
+            forward, backward = tanh.step_forms(dtype, cpu)
+        assert (forward is tanh.torch_forward) is (not numpy_forms)
+        assert (backward is tanh.torch_backward) is (not numpy_forms)
+    assert tanh.step_forms(torch.float32, torch.device("meta"))[0] is tanh.torch_forward
+    with _torch_threads(1):
+        # torch's own kernels where they are as fast or faster
+        relu = as_rule("relu")
+        assert relu.step_forms(torch.float32, cpu) == (relu.torch_forward, relu.torch_backward)
+        assert IDENTITY.step_forms(torch.float32, cpu) == (None, None)
+
+
+def test_torch_step_numpy_forms_stay_silent_on_non_finite_values():
+    with _torch_threads(1):
+        forward, backward = as_rule("tanh").step_forms(torch.float32, torch.device("cpu"))
+    act = torch.tensor([[float("inf"), float("nan"), 1.0]])
+    delta = torch.tensor([[float("inf"), 1.0, float("inf")]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        forward(act, act)
+        backward(delta, act, act)  # inf * 0: invalid, silenced as on the numpy step
+    assert torch.isnan(delta[0, :2]).all()
