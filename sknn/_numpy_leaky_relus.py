@@ -76,7 +76,12 @@ class NumpyPReLU:
 
 
 class NumpyRReLU:
-    """One hidden layer's randomised leaky ReLU (sknn's ``RReLU`` with its generator)."""
+    """One hidden layer's randomised leaky ReLU (sknn's ``RReLU`` with its generator).
+
+    While training, the forward pass keeps each element's factor (1 where
+    ``pre >= 0``, its slope elsewhere) for a one-product backward pass, as
+    :class:`sknn._torch_leaky_relus.TorchRReLU` computes it.
+    """
 
     def __init__(self, module):
         self.module = module
@@ -89,30 +94,32 @@ class NumpyRReLU:
         return type(module) is RReLU and module.generator is not None
 
     def forward(self, pre, out, scratch, train=True):
-        """Apply this step's slopes, drawn into scratch value 0 and kept for the
-        backward pass; at evaluation the mean slope."""
-        slopes, tmp, pos, neg = (scratch.values(k) for k in range(4))
-        _sides(pre, pos, neg, np.greater_equal)
-        if train:
-            slopes_t = self._slopes_t.get(slopes.shape)
-            if slopes_t is None or slopes_t.data_ptr() != slopes.ctypes.data:
-                slopes_t = self._slopes_t[slopes.shape] = torch.from_numpy(slopes)
-            slopes_t.uniform_(self.lower, self.upper, generator=self.module.generator)
-            np.multiply(pre, slopes, out=tmp)
-        else:
-            np.multiply(pre, (self.lower + self.upper) / 2, out=tmp)
-        np.multiply(tmp, neg, out=tmp)
-        np.multiply(pre, pos, out=out)
-        np.add(out, tmp, out=out)
+        """Apply this step's slopes, drawn into scratch value 0, their factors
+        kept in scratch value 1 for the backward pass; at evaluation the mean slope."""
+        slopes, factor = scratch.values(0), scratch.values(1)
+        if not train:
+            pos, neg = scratch.values(2), scratch.values(3)
+            _sides(pre, pos, neg, np.greater_equal)
+            np.multiply(pre, (self.lower + self.upper) / 2, out=factor)
+            np.multiply(factor, neg, out=factor)
+            np.multiply(pre, pos, out=out)
+            np.add(out, factor, out=out)
+            return
+        slopes_t = self._slopes_t.get(slopes.shape)
+        if slopes_t is None or slopes_t.data_ptr() != slopes.ctypes.data:
+            slopes_t = self._slopes_t[slopes.shape] = torch.from_numpy(slopes)
+        slopes_t.uniform_(self.lower, self.upper, generator=self.module.generator)
+        np.sign(pre, out=factor)
+        np.add(factor, 1.0, out=factor)
+        np.minimum(factor, 1.0, out=factor)  # pos: 1 where pre >= 0 (-0.0 too), else 0
+        np.subtract(1.0, factor, out=out)  # 1 - pos (out is free until the last line)
+        np.multiply(out, slopes, out=out)
+        np.add(factor, out, out=factor)  # pos + r (1 - pos): exactly 1 or r
+        np.multiply(pre, factor, out=out)
 
     def backward(self, delta, pre, scratch):
         """``delta`` where ``pre >= 0``, else ``r * delta``, in place."""
-        slopes, tmp, pos, neg = (scratch.values(k) for k in range(4))
-        _sides(pre, pos, neg, np.greater_equal)
-        np.multiply(delta, slopes, out=tmp)
-        np.multiply(tmp, neg, out=tmp)
-        np.multiply(delta, pos, out=delta)
-        np.add(delta, tmp, out=delta)
+        np.multiply(delta, scratch.values(1), out=delta)  # the factors
 
 
 def _sides(pre, pos, neg, positive):

@@ -155,6 +155,7 @@ LAYERS = [{"activation": "prelu"}, {"activation": "prelu", "activation_kwargs": 
           {"activation": "prelu", "activation_kwargs": {"num_parameters": 6},
            "hidden_layer_sizes": (6, 6)},
           {"activation": "rrelu"}, {"activation": "rrelu", "dropout": 0.2},
+          {"activation": "rrelu", "activation_kwargs": {"lower": -0.2, "upper": 1.5}},
           {"activation": "prelu", "normalization": "batch"},
           {"activation": "rrelu", "normalization": "layer", "early_stopping": True}]
 
