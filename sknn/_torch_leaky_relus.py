@@ -1,12 +1,13 @@
 """``activation="prelu"`` and ``"rrelu"`` in the hand-derived torch step.
 
 The torch twins of :mod:`sknn._numpy_leaky_relus`, for
-:class:`sknn._fast_mlp.ManualMLPGrad`: ``torch.nn.PReLU`` through the ATen
-kernels autograd runs for it (``_prelu_kernel`` and its backward, the slope's
-gradient summed as autograd sums it), sknn's
-:class:`~sknn._activations.RReLU` with its slopes drawn from the module's
-generator in the module's order. tests/test_fast_path.py checks both against
-autograd.
+:class:`sknn._fast_mlp.ManualMLPGrad`: ``torch.nn.PReLU`` (one slope, or one
+per unit) and sknn's :class:`~sknn._activations.RReLU`, with its slopes drawn
+from the module's generator in the module's order. Both keep each element's
+factor from the forward pass (1, or its slope), computed with fast
+element-wise kernels, so the values and input gradients are the modules' to
+the bit (tests/test_leaky_relu_factors.py); tests/test_fast_path.py checks
+whole fits against autograd.
 """
 
 from __future__ import annotations
@@ -18,34 +19,58 @@ from ._activations import RReLU
 
 __all__ = ["TorchPReLU", "TorchRReLU", "torch_leaky_relu"]
 
-_aten = torch.ops.aten
-
-
 class TorchPReLU:
-    """One hidden layer's ``nn.PReLU`` (one slope, or one per unit)."""
+    """One hidden layer's ``nn.PReLU`` (one slope, or one per unit).
+
+    As for :class:`TorchRReLU`, the forward pass keeps each element's factor,
+    1 where ``pre > 0`` and the slope elsewhere (``pos + slope * neg`` with
+    ``pos = max(sign(pre), 0)`` and ``neg = 1 - pos``, exact), and ``neg``
+    for the slope's gradient, the sum of ``pre * delta`` over the elements
+    with ``pre <= 0``. torch's ``_prelu_kernel`` and its backward allocate
+    their results at every step and took 2-3x as long here on one thread.
+    """
 
     def __init__(self, module):
         self.module = module
+        # Per batch shape: factors, the 0/1 indicators of pre <= 0, scratch
+        # for the slope gradient's terms, and a 0-d 1.
+        self._buffers = {}
 
     def _slope(self):
         # As torch.prelu reshapes a per-unit weight to broadcast over the rows.
         w = self.module.weight.detach()
         return w if w.numel() == 1 else w.view(1, -1)
 
+    def _buffers_for(self, pre):
+        buffers = self._buffers.get(pre.shape)
+        if buffers is None:
+            one = torch.ones((), dtype=pre.dtype, device=pre.device)
+            buffers = self._buffers[pre.shape] = (
+                torch.empty_like(pre), torch.empty_like(pre), torch.empty_like(pre), one)
+        return buffers
+
     def forward(self, pre, out, train=True):
         """``out = pre`` where ``pre > 0``, else ``slope * pre``."""
-        out.copy_(_aten._prelu_kernel(pre, self._slope()))
+        factor, neg, _, one = self._buffers_for(pre)
+        torch.sign(pre, out=factor)
+        factor.clamp_min_(0.0)  # pos: 1 where pre > 0, else 0
+        torch.sub(one, factor, out=neg)
+        factor.addcmul_(neg, self._slope())  # pos + slope * neg: exactly 1 or the slope
+        torch.mul(pre, factor, out=out)
 
     def backward(self, delta, pre):
         """Turn ``delta`` into the gradient at ``pre``, in place, and write the slope's gradient."""
-        weight, slope = self.module.weight, self._slope()
-        dx, dw = _aten._prelu_kernel_backward(delta, pre, slope)
-        dw = dw.sum_to_size(slope.shape).view(weight.shape)
+        factor, neg, terms, _ = self._buffers[pre.shape]
+        weight = self.module.weight
         if weight.grad is None:
-            weight.grad = dw
+            weight.grad = torch.zeros_like(weight)
+        torch.mul(pre, delta, out=terms)
+        terms.mul_(neg)
+        if weight.numel() == 1:
+            torch.sum(terms.view(-1), 0, keepdim=True, out=weight.grad)
         else:
-            weight.grad.copy_(dw)
-        delta.copy_(dx)
+            torch.sum(terms, 0, out=weight.grad)
+        delta.mul_(factor)
 
 
 class TorchRReLU:

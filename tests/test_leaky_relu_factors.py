@@ -1,6 +1,7 @@
-"""RReLU's hand-derived forms (torch step and numpy step) give the module's values and
-gradients to the bit: at zeros of either sign, subnormals, and for slope ranges beyond
-[0, 1] (the factor ``pos + r * (1 - pos)`` is exact for any slope)."""
+"""PReLU's and RReLU's hand-derived forms, which keep each element's factor (1, or its
+slope) for the backward pass, give the modules' values and input gradients to the bit:
+at zeros of either sign, subnormals, and for slopes beyond [0, 1] (the factor
+``pos + slope * (1 - pos)`` is exact for any slope)."""
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ import torch
 from sknn._activations import RReLU
 from sknn._numpy_leaky_relus import NumpyRReLU
 from sknn._pointwise import Scratch
-from sknn._torch_leaky_relus import TorchRReLU
+from sknn._torch_leaky_relus import TorchPReLU, TorchRReLU
 
 TINY = float(np.finfo(np.float32).smallest_subnormal)
 
@@ -60,3 +61,29 @@ def test_rrelu_forms_equal_the_module_bitwise(dtype, lower, upper):
     numpy_form.backward(dn, xn, scratch)
     _bitwise(outn, value.numpy())
     _bitwise(dn, grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("units, init", [(1, 0.25), (8, -0.3), (8, 1.7)])
+def test_prelu_torch_form_equals_the_module(dtype, units, init):
+    x = _input(dtype)
+    delta = torch.randn(x.shape, generator=torch.Generator().manual_seed(1), dtype=dtype)
+    module = torch.nn.PReLU(units, init).to(dtype)
+    if units > 1:  # a different slope per unit
+        with torch.no_grad():
+            module.weight.mul_(torch.linspace(0.5, 1.5, units, dtype=dtype))
+    xr = x.clone().requires_grad_(True)
+    value = module(xr)
+    value.backward(delta)
+    slope_grad = module.weight.grad.clone()
+    module.weight.grad = None
+
+    form = TorchPReLU(module)
+    for _ in range(2):  # the second call reuses the buffers and overwrites the gradient
+        out, d = torch.empty_like(x), delta.clone()
+        form.forward(x, out)
+        form.backward(d, x)
+        _bitwise(out.numpy(), value.detach().numpy())
+        _bitwise(d.numpy(), xr.grad.numpy())
+        # The slope's gradient is a sum: the same terms, maybe in another order.
+        torch.testing.assert_close(module.weight.grad, slope_grad, rtol=1e-6, atol=1e-7)
