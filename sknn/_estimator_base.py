@@ -37,7 +37,7 @@ from ._device import (
     training_inputs,
 )
 from ._engine import StoppingRule, TensorData, make_autograd_step, train_stochastic
-from ._fast_mlp import EXTRA_LOSSES, make_fast_step
+from ._fast_mlp import EXTRA_LOSSES, ManualMLPGrad, make_fast_step
 from ._fast_mlp import OUTPUTS as FAST_OUTPUTS
 from ._fitted_state import FittedNetworkMixin
 from ._lbfgs import train_lbfgs
@@ -345,6 +345,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         )
         work = len(data) * self._n_weights()
         numpy_gradient = self._numpy_gradient(weights, work)
+        torch_gradient = None if numpy_gradient is not None else self._torch_gradient(weights)
         # As on the stochastic numpy path: a diverging fit is reported once.
         quiet = np.errstate(all="ignore") if numpy_gradient is not None else nullcontext()
         with thread_budget(work, blas=numpy_gradient is not None), one_blas_thread(), quiet:
@@ -352,7 +353,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 module=self.module_, loss_fn=loss_fn, alpha=self.alpha, weights=weights,
                 data=data, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
                 reporter=reporter, first_epoch=len(self.history_),
-                numpy_gradient=numpy_gradient,
+                numpy_gradient=numpy_gradient, torch_gradient=torch_gradient,
             )
         self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
         self.loss_ = result.reported
@@ -525,6 +526,18 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         return NumpyMLPGradient(weights, biases, plain.activation, plain.spec.output, self.alpha,
                                 self._report_scale(plain), plain.dropouts, plain.norms,
                                 plain.leaky_relus, plain.loss, **self._loss_kwargs())
+
+    def _torch_gradient(self, weights):
+        """``(ManualMLPGrad, report_scale)`` for lbfgs on a plain network that
+        the numpy objective does not take (larger ones, accelerators), else None."""
+        plain = self._plain_network()
+        if plain is None or not _supported_layers(plain, weights):
+            return None
+        biases = [layer.bias for layer in self.module_.linear_layers()]
+        grad_fn = ManualMLPGrad(weights, biases, plain.activation, plain.spec.output, self.alpha,
+                                plain.dropouts, plain.norms, plain.leaky_relus, plain.loss,
+                                **self._loss_kwargs())
+        return grad_fn, self._report_scale(plain)
 
     def _make_optimizer(self, steps_per_epoch, incremental):
         params = self.module_.parameters()

@@ -1,12 +1,13 @@
 """scikit-learn's ``solver="lbfgs"``: scipy's L-BFGS-B on the full data set.
 
-The loss and its gradient come from torch (any module, any loss in the
-registry), or for plain networks on the CPU from
-:class:`sknn._numpy_mlp.NumpyMLPGradient` (the same closed-form gradients as
-the stochastic solvers' fast steps: scipy evaluates the objective a few
-hundred times per fit, and torch's per-operation and autograd overhead was
-most of the fit's time on small data); scipy drives the iterations in float64
-exactly as scikit-learn does.
+The loss and its gradient come from autograd (any module, any loss in the
+registry), or for plain networks from the closed-form gradients of the
+stochastic solvers' fast steps: :class:`sknn._numpy_mlp.NumpyMLPGradient` for
+small ones on the CPU (scipy evaluates the objective a few hundred times per
+fit, and torch's per-operation and autograd overhead was most of the fit's
+time on small data), :class:`sknn._fast_mlp.ManualMLPGrad` for the others
+(no graph to record, buffers reused across evaluations). scipy drives the
+iterations in float64 exactly as scikit-learn does.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ._engine import TensorData
 def train_lbfgs(
     *, module, loss_fn, alpha: float, weights, data: TensorData, max_iter: int,
     max_fun: int, tol: float, reporter, first_epoch: int, numpy_gradient=None,
+    torch_gradient=None,
 ):
     """Minimise the full-batch objective with L-BFGS-B.
 
@@ -49,6 +51,9 @@ def train_lbfgs(
         Computes the objective and its gradient instead of ``module`` and
         ``loss_fn`` (same values to round-off), on its own flat copy of the
         parameters, written back into ``module`` at the end.
+    torch_gradient : (sknn._fast_mlp.ManualMLPGrad, float), optional
+        The closed-form gradient of ``module``'s plain network and the factor
+        of its reported loss (``report_scale``), used instead of autograd.
 
     Returns
     -------
@@ -56,28 +61,11 @@ def train_lbfgs(
         With ``reported`` (the loss as scikit-learn reports it) and
         ``records`` (one ``history_`` entry per iteration) added.
     """
-    params = [p for p in module.parameters() if p.requires_grad]
-    device, dtype = params[0].device, params[0].dtype
-    sw_sum = len(data) if data.sw is None else data.sw.sum()
     last = {}
-
-    def fun(x):
-        with torch.no_grad():
-            vector_to_parameters(torch.from_numpy(x).to(device, dtype), params)
-        module.zero_grad(set_to_none=True)
-        objective, reported = loss_fn(module(data.X), data.Y, data.sw, sw_sum)
-        if alpha:
-            penalty = (0.5 * alpha) * sum(w.square().sum() for w in weights) / sw_sum
-            objective, reported = objective + penalty, reported + penalty
-        objective.backward()
-        grad = torch.cat([p.grad.reshape(-1) for p in params])
-        last["reported"] = reported.item()
-        return objective.item(), grad.detach().cpu().numpy().astype(np.float64)
-
     if numpy_gradient is not None:
         fun, x0 = _numpy_objective(numpy_gradient, data, last)
     else:
-        x0 = parameters_to_vector(params).detach().cpu().numpy().astype(np.float64)
+        fun, x0 = _torch_objective(module, loss_fn, alpha, weights, data, last, torch_gradient)
 
     records = []
     tic = [time.perf_counter()]
@@ -108,6 +96,43 @@ def train_lbfgs(
     result.reported = last["reported"]
     result.records = records
     return result
+
+
+def _torch_objective(module, loss_fn, alpha, weights, data: TensorData, last: dict,
+                     torch_gradient=None):
+    """scipy's ``fun`` and ``x0`` over ``module``'s parameters: through autograd,
+    or ``torch_gradient``'s closed form (see :func:`train_lbfgs`)."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    device, dtype = params[0].device, params[0].dtype
+    sw_sum = len(data) if data.sw is None else data.sw.sum()
+
+    def autograd():
+        module.zero_grad(set_to_none=True)
+        objective, reported = loss_fn(module(data.X), data.Y, data.sw, sw_sum)
+        if alpha:
+            penalty = (0.5 * alpha) * sum(w.square().sum() for w in weights) / sw_sum
+            objective, reported = objective + penalty, reported + penalty
+        objective.backward()
+        return objective, reported
+
+    def closed_form():
+        # Every parameter's .grad is overwritten: the network is plain, so
+        # grad_fn writes all of them.
+        grad_fn, report_scale = torch_gradient
+        data_loss, penalty = grad_fn(data.X, data.Y, data.sw)
+        return data_loss + penalty, data_loss * report_scale + penalty
+
+    evaluate = autograd if torch_gradient is None else closed_form
+
+    def fun(x):
+        with torch.no_grad():
+            vector_to_parameters(torch.from_numpy(x).to(device, dtype), params)
+        objective, reported = evaluate()
+        grad = torch.cat([p.grad.reshape(-1) for p in params])
+        last["reported"] = reported.item()
+        return objective.item(), grad.detach().cpu().numpy().astype(np.float64)
+
+    return fun, parameters_to_vector(params).detach().cpu().numpy().astype(np.float64)
 
 
 def _numpy_objective(gradient, data: TensorData, last: dict):

@@ -8,6 +8,10 @@ from _targets import TARGETS, X
 
 import sknn._estimator_base as base
 from sknn import TorchMLPClassifier, TorchMLPRegressor
+from sknn._engine import TensorData
+from sknn._fast_mlp import ManualMLPGrad
+from sknn._lbfgs import _torch_objective
+from sknn._losses import make_loss
 from sknn._pointwise import as_rule
 
 rng = np.random.RandomState(1)
@@ -182,6 +186,90 @@ def test_fast_path_with_absolute_and_huber_losses_equals_autograd(monkeypatch, l
     models = [_fit(monkeypatch, fast, TorchMLPRegressor, y, sw, loss=loss, **params)
               for fast in (True, False)]
     _assert_same_state(*models)
+
+
+LBFGS_CASES = [{}, {"activation": "tanh"}, {"activation": "gelu"}, {"dropout": 0.2},
+               {"normalization": "batch"}, {"normalization": "layer", "activation": "prelu"},
+               {"activation": "rrelu"}]
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("params", LBFGS_CASES, ids=str)
+def test_lbfgs_closed_form_objective_equals_autograd(monkeypatch, target, params):
+    # The torch closed form (networks too large for the numpy objective) against autograd:
+    # BatchNorm's running estimates and RReLU's and dropout's draws advance at every
+    # evaluation on both. L-BFGS amplifies round-off: few iterations.
+    Estimator, y = TARGETS[target]
+    params = {"solver": "lbfgs", "max_iter": 8, **params}
+    sw = np.random.RandomState(3).uniform(0.5, 2.0, size=len(X))
+    fast = _fit(monkeypatch, True, Estimator, y, sample_weight=sw, **params)
+    slow = _fit(monkeypatch, False, Estimator, y, sample_weight=sw, **params)
+    _assert_same_lbfgs_fit(fast, slow)
+
+
+def _assert_same_lbfgs_fit(fast, slow):
+    assert fast.n_iter_ == slow.n_iter_ > 1
+    # No loss_curve_ with lbfgs (as in scikit-learn); history_ has the losses.
+    np.testing.assert_allclose([r["loss"] for r in fast.history_],
+                               [r["loss"] for r in slow.history_], rtol=1e-7)
+    assert fast.loss_ == pytest.approx(slow.loss_, rel=1e-7)
+    sa, sb = fast.module_.state_dict(), slow.module_.state_dict()
+    assert sa.keys() == sb.keys()
+    for key in sb:
+        np.testing.assert_allclose(sa[key].numpy(), sb[key].numpy(), rtol=1e-6, atol=1e-8,
+                                   err_msg=key)
+
+
+@pytest.mark.parametrize("loss", ["absolute_error", "huber"])
+def test_lbfgs_closed_form_objective_with_other_losses_equals_autograd(monkeypatch, loss):
+    y = np.c_[TARGETS["squared_error"][1], rng.normal(size=len(X))]
+    fast = _fit(monkeypatch, True, TorchMLPRegressor, y, solver="lbfgs", max_iter=8, loss=loss)
+    slow = _fit(monkeypatch, False, TorchMLPRegressor, y, solver="lbfgs", max_iter=8, loss=loss)
+    _assert_same_lbfgs_fit(fast, slow)
+
+
+@pytest.mark.parametrize("params", [{"loss": "squared_error"}, {"loss": "huber"},
+                                    {"loss": "squared_error", "normalization": "batch",
+                                     "activation": "tanh", "alpha": 0.3}], ids=str)
+def test_lbfgs_closed_form_objective_values_equal_autograds(monkeypatch, params):
+    # scipy's line search reads the objective's value: compare it (and the gradient and the
+    # reported loss, half the squared error averaged over 2 outputs) where it is evaluated.
+    monkeypatch.setattr(base, "_NUMPY_PATH", False)
+    y = np.c_[TARGETS["squared_error"][1], rng.normal(size=len(X))]
+    est = TorchMLPRegressor(hidden_layer_sizes=(7, 6), solver="lbfgs", max_iter=2, random_state=0,
+                            **params)
+    est.fit(X, y)
+    module = est.module_.train()
+    sw = torch.from_numpy(np.random.RandomState(3).uniform(0.5, 2.0, size=len(X)))
+    data = TensorData(torch.from_numpy(X), torch.from_numpy(y), sw)
+    loss_fn = make_loss(est._loss_name(), 2, **est._loss_kwargs())
+    weights = [layer.weight for layer in module.linear_layers()]
+    grad_fn = est._torch_gradient(weights)
+    assert grad_fn is not None and grad_fn[1] == (0.5 if params["loss"] == "squared_error" else 1)
+    runs = {}
+    for name, closed_form in (("autograd", None), ("closed form", grad_fn)):
+        last = {}
+        fun, x0 = _torch_objective(module, loss_fn, est.alpha, weights, data, last, closed_form)
+        runs[name] = []
+        for x in (x0, x0 + np.random.RandomState(4).normal(scale=0.1, size=x0.shape)):
+            value, grad = fun(x)
+            runs[name].append((value, grad, last["reported"]))
+    for (va, ga, ra), (vc, gc, rc) in zip(runs["autograd"], runs["closed form"]):
+        assert vc == pytest.approx(va, rel=1e-12)
+        assert rc == pytest.approx(ra, rel=1e-12)
+        np.testing.assert_allclose(gc, ga, rtol=1e-9, atol=1e-12)
+
+
+def test_lbfgs_uses_the_closed_form_objective_where_numpy_does_not(monkeypatch):
+    monkeypatch.setattr(base, "_NUMPY_PATH", False)  # as for a large network
+    est = TorchMLPClassifier((6,), solver="lbfgs", max_iter=2).fit(X, TARGETS["multiclass"][1])
+    weights = [layer.weight for layer in est.module_.linear_layers()]
+    assert est._numpy_gradient(weights, 1) is None
+    grad_fn, scale = est._torch_gradient(weights)
+    assert isinstance(grad_fn, ManualMLPGrad) and scale == 1.0
+    est.set_params(activation=torch.nn.Hardshrink).fit(X, TARGETS["multiclass"][1])
+    weights = [layer.weight for layer in est.module_.linear_layers()]
+    assert est._torch_gradient(weights) is None  # no closed form: autograd
 
 
 def test_fast_path_with_normalization_sample_weights_and_partial_fit(monkeypatch):
