@@ -403,8 +403,9 @@ def test_numpy_lbfgs_with_sample_weights_dropout_and_warm_start(monkeypatch, tar
     {"activation": "rrelu"}, {"loss": "absolute_error"}, {"loss": "huber", "huber_delta": 0.5},
 ], ids=str)
 def test_numpy_lbfgs_with_the_numpy_steps_layers_and_losses(monkeypatch, params):
-    # The other path is autograd: BatchNorm's running estimates and RReLU's
-    # draws advance at every evaluation of the objective on both.
+    # The other path is torch's closed form (tests/test_fast_path.py compares it with
+    # autograd): BatchNorm's running estimates and RReLU's draws advance at every
+    # evaluation of the objective on both.
     target = "squared_error" if "loss" in params else "multiclass"
     a, b = _both_paths(monkeypatch, target, solver="lbfgs", max_iter=10, **params)
     assert a.n_iter_ > 1
