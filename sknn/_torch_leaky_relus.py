@@ -19,6 +19,16 @@ from ._activations import RReLU
 
 __all__ = ["TorchPReLU", "TorchRReLU", "torch_leaky_relu"]
 
+
+def _buffers(cache, like, count):
+    """``count`` tensors shaped like ``like`` and a 0-d 1 (a Python scalar
+    operand is wrapped into a new tensor at every call), made once per shape."""
+    buffers = cache.get(like.shape)
+    if buffers is None:
+        one = torch.ones((), dtype=like.dtype, device=like.device)
+        buffers = cache[like.shape] = (*(torch.empty_like(like) for _ in range(count)), one)
+    return buffers
+
 class TorchPReLU:
     """One hidden layer's ``nn.PReLU`` (one slope, or one per unit).
 
@@ -32,8 +42,8 @@ class TorchPReLU:
 
     def __init__(self, module):
         self.module = module
-        # Per batch shape: factors, the 0/1 indicators of pre <= 0, scratch
-        # for the slope gradient's terms, and a 0-d 1.
+        # Per batch shape: factors, the 0/1 indicators of pre <= 0, and
+        # scratch for the slope gradient's terms.
         self._buffers = {}
 
     def _slope(self):
@@ -41,17 +51,9 @@ class TorchPReLU:
         w = self.module.weight.detach()
         return w if w.numel() == 1 else w.view(1, -1)
 
-    def _buffers_for(self, pre):
-        buffers = self._buffers.get(pre.shape)
-        if buffers is None:
-            one = torch.ones((), dtype=pre.dtype, device=pre.device)
-            buffers = self._buffers[pre.shape] = (
-                torch.empty_like(pre), torch.empty_like(pre), torch.empty_like(pre), one)
-        return buffers
-
     def forward(self, pre, out, train=True):
         """``out = pre`` where ``pre > 0``, else ``slope * pre``."""
-        factor, neg, _, one = self._buffers_for(pre)
+        factor, neg, _, one = _buffers(self._buffers, pre, 3)
         torch.sign(pre, out=factor)
         factor.clamp_min_(0.0)  # pos: 1 where pre > 0, else 0
         torch.sub(one, factor, out=neg)
@@ -89,16 +91,9 @@ class TorchRReLU:
     def __init__(self, module):
         self.module = module
         self.lower, self.upper = float(module.lower), float(module.upper)
-        # Per batch shape: the slopes, drawn anew at every training step, the
-        # factors, and a 0-d 1 (a Python scalar operand is wrapped anew per call).
+        # Per batch shape: the slopes, drawn anew at every training step, and
+        # the factors.
         self._buffers = {}
-
-    def _buffers_for(self, pre):
-        buffers = self._buffers.get(pre.shape)
-        if buffers is None:
-            one = torch.ones((), dtype=pre.dtype, device=pre.device)
-            buffers = self._buffers[pre.shape] = (torch.empty_like(pre), torch.empty_like(pre), one)
-        return buffers
 
     def forward(self, pre, out, train=True):
         """``out = pre`` where ``pre >= 0``, else ``r * pre`` (as the module computes it)."""
@@ -106,7 +101,7 @@ class TorchRReLU:
             torch.mul(pre, (self.lower + self.upper) / 2, out=out)
             torch.where(pre >= 0, pre, out, out=out)
             return
-        slopes, factor, one = self._buffers_for(pre)
+        slopes, factor, one = _buffers(self._buffers, pre, 2)
         slopes.uniform_(self.lower, self.upper, generator=self.module.generator)
         torch.sign(pre, out=factor)  # 1, 0 or -1
         factor.add_(one).clamp_max_(1.0)  # pos: 1 where pre >= 0, else 0
