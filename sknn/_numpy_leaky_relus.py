@@ -13,9 +13,11 @@ for every element from the module's generator (the same draws, in the same
 order, as the module's forward pass); at evaluation a leaky ReLU with the
 mean slope.
 
-Their selects are sums of two terms of which one is exactly 0 (``max(x, 0)``
-and ``min(x, 0)``, or products with 0/1 indicators of the sides), so the
-values are torch's, from fast ufuncs instead of masked copies.
+While training, both keep each element's factor from the forward pass (1 on
+the positive side, the slope on the other: ``pos + slope * (1 - pos)`` with
+the 0/1 indicator ``pos`` from ``sign``, exact for any slope), so the forward
+value and the backward pass are one product each, torch's values exactly, from
+fast ufuncs instead of masked copies; as :mod:`sknn._torch_leaky_relus` does.
 """
 
 from __future__ import annotations
@@ -50,29 +52,28 @@ class NumpyPReLU:
         return type(module) is nn.PReLU and module.weight.shape[0] in (1, width)
 
     def forward(self, pre, out, scratch, train=True):
-        """``out = max(pre, 0) + slope * min(pre, 0)``: torch's values exactly
-        (one of the two terms is 0)."""
-        neg = scratch.values(0)
-        np.minimum(pre, 0, out=neg)
-        np.maximum(pre, 0, out=out)
-        np.multiply(neg, self.slope, out=neg)
-        np.add(out, neg, out=out)
+        """``out = pre * factor``, the factor 1 where ``pre > 0`` and the slope
+        elsewhere, kept (scratch value 0) with the 0/1 indicators of
+        ``pre <= 0`` (value 1) for the backward pass."""
+        factor, neg = scratch.values(0), scratch.values(1)
+        np.sign(pre, out=factor)
+        np.maximum(factor, 0.0, out=factor)  # pos: 1 where pre > 0, else 0
+        np.subtract(1.0, factor, out=neg)
+        np.multiply(neg, self.slope, out=out)  # out is free until the last line
+        np.add(factor, out, out=factor)  # pos + slope * neg: exactly 1 or the slope
+        np.multiply(pre, factor, out=out)
 
     def backward(self, delta, pre, scratch):
         """Turn ``delta`` (at the output) into the gradient at ``pre``, in place,
-        and write the slope's gradient."""
-        neg, terms, pos = scratch.values(0), scratch.values(1), scratch.values(2)
-        np.minimum(pre, 0, out=neg)  # x where x <= 0, else 0
-        np.multiply(neg, delta, out=terms)
+        and write the slope's gradient (``pre * delta`` summed where ``pre <= 0``)."""
+        factor, neg, terms = scratch.values(0), scratch.values(1), scratch.values(2)
+        np.multiply(pre, delta, out=terms)
+        np.multiply(terms, neg, out=terms)
         if self._per_unit:
             _add_reduce(terms, 0, out=self.gslope)
         else:
             self.gslope[0] = _add_reduce(terms, None)
-        _sides(pre, pos, neg, np.greater)
-        np.multiply(delta, self.slope, out=terms)
-        np.multiply(terms, neg, out=terms)
-        np.multiply(delta, pos, out=delta)
-        np.add(delta, terms, out=delta)
+        np.multiply(delta, factor, out=delta)
 
 
 class NumpyRReLU:

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from sknn._activations import RReLU
-from sknn._numpy_leaky_relus import NumpyRReLU
+from sknn._numpy_leaky_relus import NumpyPReLU, NumpyRReLU
 from sknn._pointwise import Scratch
 from sknn._torch_leaky_relus import TorchPReLU, TorchRReLU
 
@@ -65,7 +65,7 @@ def test_rrelu_forms_equal_the_module_bitwise(dtype, lower, upper):
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("units, init", [(1, 0.25), (8, -0.3), (8, 1.7)])
-def test_prelu_torch_form_equals_the_module(dtype, units, init):
+def test_prelu_forms_equal_the_module(dtype, units, init):
     x = _input(dtype)
     delta = torch.randn(x.shape, generator=torch.Generator().manual_seed(1), dtype=dtype)
     module = torch.nn.PReLU(units, init).to(dtype)
@@ -87,3 +87,15 @@ def test_prelu_torch_form_equals_the_module(dtype, units, init):
         _bitwise(d.numpy(), xr.grad.numpy())
         # The slope's gradient is a sum: the same terms, maybe in another order.
         torch.testing.assert_close(module.weight.grad, slope_grad, rtol=1e-6, atol=1e-7)
+
+    slope = module.weight.detach().numpy()
+    gslope = np.zeros_like(slope)
+    numpy_form = NumpyPReLU(module, slope, gslope)
+    xn, scratch = x.numpy(), Scratch(tuple(x.shape), x.numpy().dtype)
+    for _ in range(2):
+        outn, dn = np.empty_like(xn), delta.numpy().copy()
+        numpy_form.forward(xn, outn, scratch)
+        numpy_form.backward(dn, xn, scratch)
+        _bitwise(outn, value.detach().numpy())
+        _bitwise(dn, xr.grad.numpy())
+        np.testing.assert_allclose(gslope, slope_grad.numpy(), rtol=1e-6, atol=1e-7)
