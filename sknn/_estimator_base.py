@@ -484,12 +484,18 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             return make_autograd_step(self.module_, loss_fn, self.alpha, weights, autocast)
         biases = [layer.bias for layer in self.module_.linear_layers()]
         return make_fast_step(weights, biases, plain.activation, plain.spec.output, self.alpha,
-                              self._report_scale(plain), plain.dropouts, autocast, plain.norms,
-                              plain.leaky_relus, plain.loss, **self._loss_kwargs())
+                              self._report_scale(plain), autocast=autocast,
+                              **self._layer_kwargs(plain))
 
     def _report_scale(self, plain):
         # scikit-learn reports the multi-output squared error averaged over outputs.
         return 1.0 / self.n_outputs_ if plain.spec.mean_over_outputs else 1.0
+
+    def _layer_kwargs(self, plain) -> dict:
+        """The keyword arguments every hand-derived step takes for ``plain``'s
+        layers and loss (:class:`sknn._fast_mlp.ManualMLPGrad`'s names)."""
+        return {"dropouts": plain.dropouts, "norms": plain.norms,
+                "leaky_relus": plain.leaky_relus, "loss": plain.loss, **self._loss_kwargs()}
 
     def _array_step(self, optimizer, weights, work):
         """The numpy step for small plain networks trained by a named solver
@@ -509,8 +515,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                                      plain.spec.output, plain.norms, plain.leaky_relus, plain.loss):
             return None
         return NumpyMLPStep(weights, biases, optimizer, plain.activation, plain.spec.output,
-                            self.alpha, self._report_scale(plain), plain.dropouts, plain.norms,
-                            plain.leaky_relus, plain.loss, **self._loss_kwargs())
+                            self.alpha, self._report_scale(plain), **self._layer_kwargs(plain))
 
     def _numpy_gradient(self, weights, work):
         """The numpy objective for lbfgs on a small plain network, else None
@@ -524,8 +529,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                                                  plain.leaky_relus, plain.loss):
             return None
         return NumpyMLPGradient(weights, biases, plain.activation, plain.spec.output, self.alpha,
-                                self._report_scale(plain), plain.dropouts, plain.norms,
-                                plain.leaky_relus, plain.loss, **self._loss_kwargs())
+                                self._report_scale(plain), **self._layer_kwargs(plain))
 
     def _torch_gradient(self, weights):
         """``(ManualMLPGrad, report_scale)`` for lbfgs on a plain network that
@@ -535,8 +539,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             return None
         biases = [layer.bias for layer in self.module_.linear_layers()]
         grad_fn = ManualMLPGrad(weights, biases, plain.activation, plain.spec.output, self.alpha,
-                                plain.dropouts, plain.norms, plain.leaky_relus, plain.loss,
-                                **self._loss_kwargs())
+                                **self._layer_kwargs(plain))
         return grad_fn, self._report_scale(plain)
 
     def _make_optimizer(self, steps_per_epoch, incremental):

@@ -173,8 +173,8 @@ class ManualMLPGrad:
 
     Scratch buffers are cached per batch size, so a training loop with a
     fixed batch size plus one smaller last batch allocates exactly twice
-    (normalisation, PReLU, RReLU and the Huber loss allocate as they go:
-    their ATen kernels return new tensors).
+    (normalisation and the Huber loss allocate as they go: their ATen
+    kernels return new tensors).
     """
 
     def __init__(self, weights, biases, activation, output, alpha, dropouts=None, norms=None,

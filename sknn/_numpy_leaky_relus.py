@@ -100,7 +100,7 @@ class NumpyRReLU:
         slopes, factor = scratch.values(0), scratch.values(1)
         if not train:
             pos, neg = scratch.values(2), scratch.values(3)
-            _sides(pre, pos, neg, np.greater_equal)
+            _sides(pre, pos, neg)
             np.multiply(pre, (self.lower + self.upper) / 2, out=factor)
             np.multiply(factor, neg, out=factor)
             np.multiply(pre, pos, out=out)
@@ -123,9 +123,9 @@ class NumpyRReLU:
         np.multiply(delta, scratch.values(1), out=delta)  # the factors
 
 
-def _sides(pre, pos, neg, positive):
-    """0/1 indicators of the positive side (``positive(pre, 0)``) and of the other."""
-    positive(pre, 0, out=pos, casting="unsafe")
+def _sides(pre, pos, neg):
+    """0/1 indicators of ``pre >= 0`` and of the other side."""
+    np.greater_equal(pre, 0, out=pos, casting="unsafe")
     np.subtract(1.0, pos, out=neg)
 
 
