@@ -83,10 +83,9 @@ class TorchRReLU:
     one product. The factor is ``pos + r * (1 - pos)`` with ``pos`` the 0/1
     indicator ``min(sign(pre) + 1, 1)`` (1 for ``-0.0`` too), exact for any
     slope range (``1 + r * 0`` is 1, ``0 + r * 1`` is ``r``), so the products
-    are the module's to the bit. These are torch's fast arithmetic kernels,
-    where a comparison and a ``where`` per direction took twice the factor's
-    time or more on the CPU (the RReLU rows of
-    ``python benchmarks/bench_options.py --case large`` before and after,
+    are the module's to the bit. These are torch's fast arithmetic kernels in
+    place of a comparison and a ``where`` per direction (the RReLU rows of
+    ``python benchmarks/bench_options.py --case large`` before and after are
     in docs/benchmarks.rst).
     """
 
