@@ -69,6 +69,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         device="auto",
         compute_dtype="float32",
         autocast=None,
+        matmul_precision="highest",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -83,6 +84,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
             lr_scheduler=lr_scheduler, lr_scheduler_kwargs=lr_scheduler_kwargs,
             dropout=dropout, normalization=normalization, device=device,
             compute_dtype=compute_dtype, autocast=autocast,
+            matmul_precision=matmul_precision,
         )
         self.class_weight = class_weight
 

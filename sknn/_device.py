@@ -11,6 +11,8 @@ import torch
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 #: ``autocast`` names -> the reduced precision of the matmuls (mixed precision).
 AUTOCAST_DTYPES = {"bfloat16": torch.bfloat16}
+#: ``matmul_precision`` values: :func:`torch.set_float32_matmul_precision`'s.
+MATMUL_PRECISIONS = ("highest", "high", "medium")
 
 
 def parse_device(device) -> torch.device:
@@ -140,6 +142,24 @@ def thread_budget(work: float, blas: bool = False):
     finally:
         if current != 1:
             torch.set_num_threads(current)
+
+
+@contextmanager
+def float32_matmul_precision(precision: str):
+    """Set :func:`torch.set_float32_matmul_precision` for the block; restore it after.
+
+    The setting is process-wide in torch, so it is held only while sknn
+    trains, and the user's own setting is back afterwards, also on error.
+    """
+    current = torch.get_float32_matmul_precision()
+    if precision == current:
+        yield
+        return
+    torch.set_float32_matmul_precision(precision)
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(current)
 
 
 @contextmanager

@@ -114,6 +114,17 @@ autocast : {None, 'bfloat16'}, default=None
     CPUs with AVX512-BF16 or AMX); elsewhere it gains little or is slower.
     bfloat16 keeps 8 bits of mantissa, so the fitted model differs from a
     float32 fit by more than rounding.
+matmul_precision : {'highest', 'high', 'medium'}, default='highest'
+    Internal precision of the float32 matmuls while training with the
+    stochastic solvers, as :func:`torch.set_float32_matmul_precision`, which
+    sknn sets for the duration of ``fit``/``partial_fit`` and restores after
+    (the process-wide setting does not apply to sknn's training). 'high' lets
+    NVIDIA GPUs from Ampere on use TensorFloat-32 (10 bits of mantissa) on
+    their tensor cores; 'medium' allows bfloat16 products too, where the
+    hardware has them. Weights, optimizer state, loss and predictions stay
+    float32/float64 as with 'highest'. Other than 'highest' it needs
+    ``compute_dtype='float32'`` and trains through torch on the CPU too (the
+    numpy step computes at full precision).
 """
 
 ATTRIBUTES = """\

@@ -29,6 +29,7 @@ from torch import nn
 from ._device import (
     AUTOCAST_DTYPES,
     DTYPES,
+    float32_matmul_precision,
     one_blas_thread,
     parse_device,
     resolve_device,
@@ -97,7 +98,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction,
         beta_1, beta_2, epsilon, n_iter_no_change, max_fun, activation_kwargs, init,
         init_kwargs, optimizer_kwargs, lr_scheduler, lr_scheduler_kwargs, dropout,
-        normalization, device, compute_dtype, autocast,
+        normalization, device, compute_dtype, autocast, matmul_precision,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -133,6 +134,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         self.device = device
         self.compute_dtype = compute_dtype
         self.autocast = autocast
+        self.matmul_precision = matmul_precision
 
     # ------------------------------------------------------------------
     # What the classifier and the regressor define
@@ -224,7 +226,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         loss_fn = make_loss(self._loss_name(), Y.shape[1], **self._loss_kwargs())
         weights = [layer.weight for layer in self.module_.linear_layers()]
         reporter = Reporter(self.verbose, self.max_iter if not incremental else 1)
-        with self._seeded_random_layers(rng, device):
+        with self._seeded_random_layers(rng, device), \
+                float32_matmul_precision(self.matmul_precision):
             if self.solver == "lbfgs":
                 self._run_lbfgs(X, Y, sample_weight, loss_fn, weights, reporter, device, dtype)
             else:
@@ -500,7 +503,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
     def _array_step(self, optimizer, weights, work):
         """The numpy step for small plain networks trained by a named solver
         with a numpy update (:data:`sknn._numpy_updates.UPDATES`), without
-        autocast (numpy computes at full precision), else None. The updates
+        autocast or a reduced ``matmul_precision`` (numpy computes at full
+        precision), else None. The updates
         read the learning rate from the optimizer at every step, so schedulers
         work as on the torch path.
 
@@ -508,7 +512,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         step costs what its operations cost to launch, which is less in numpy.
         """
         plain = self._plain_network()
-        if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH or self.autocast is not None:
+        full_precision = self.autocast is None and self.matmul_precision == "highest"
+        if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH or not full_precision:
             return None
         biases = [layer.bias for layer in self.module_.linear_layers()]
         if not NumpyMLPStep.supports(weights, biases, optimizer, plain.activation,

@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import (
 from torch import nn
 
 from ._activations import ACTIVATIONS, make_activation
-from ._device import AUTOCAST_DTYPES, DTYPES, parse_device
+from ._device import AUTOCAST_DTYPES, DTYPES, MATMUL_PRECISIONS, parse_device
 from ._initializers import INITIALIZERS, InitContext, init_linear
 from ._module import NORMALIZATIONS
 from ._optimizers import OPTIMIZERS, make_optimizer
@@ -90,6 +90,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "device": [str, torch.device],
     "compute_dtype": [StrOptions(set(DTYPES))],
     "autocast": [StrOptions(set(AUTOCAST_DTYPES)), None],
+    "matmul_precision": [StrOptions(set(MATMUL_PRECISIONS))],
 }
 
 
@@ -166,6 +167,13 @@ def check_options(est, hidden: list[int]) -> None:
         if est.compute_dtype != "float32":
             raise _invalid(est, "autocast", "needs compute_dtype='float32' (the precision of "
                            f"the weights it keeps); got compute_dtype={est.compute_dtype!r}.")
+    if est.matmul_precision != "highest":
+        if est.solver == "lbfgs":
+            raise _invalid(est, "matmul_precision", "has no effect with solver='lbfgs' (it "
+                           "trains in float64); leave it 'highest'.")
+        if est.compute_dtype != "float32":
+            raise _invalid(est, "matmul_precision", "applies to float32 matmuls only and needs "
+                           f"compute_dtype='float32'; got compute_dtype={est.compute_dtype!r}.")
     if est.solver == "lbfgs":
         for name in ("optimizer_kwargs", "lr_scheduler"):
             if getattr(est, name) is not None:

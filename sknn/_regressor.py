@@ -61,6 +61,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         device="auto",
         compute_dtype="float32",
         autocast=None,
+        matmul_precision="highest",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -75,6 +76,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
             lr_scheduler=lr_scheduler, lr_scheduler_kwargs=lr_scheduler_kwargs,
             dropout=dropout, normalization=normalization, device=device,
             compute_dtype=compute_dtype, autocast=autocast,
+            matmul_precision=matmul_precision,
         )
         self.loss = loss
         self.huber_delta = huber_delta

@@ -3,6 +3,7 @@
 tests/test_common.py runs them on the defaults; here the same checks run with
 another activation, initialisation, optimizer and schedule, and with dropout
 plus batch / layer normalisation, with mixed precision (autocast), with
+reduced-precision float32 matmuls (matmul_precision), with
 solvers stepped by the numpy updates, and with PReLU, normalisation and the
 Huber loss on the numpy step.
 """
@@ -25,6 +26,8 @@ CONFIGS = [
     TorchMLPRegressor(normalization="layer", **_RANDOM_LAYERS),
     TorchMLPClassifier(hidden_layer_sizes=(32,), autocast="bfloat16"),
     TorchMLPRegressor(hidden_layer_sizes=(32,), autocast="bfloat16", learning_rate_init=0.01),
+    # TensorFloat-32 matmuls where the hardware has them (the torch step on a CPU).
+    TorchMLPClassifier(hidden_layer_sizes=(32,), matmul_precision="high"),
     # Solvers whose steps replay torch.optim's on numpy arrays (sknn/_numpy_state.py).
     TorchMLPClassifier(hidden_layer_sizes=(32,), solver="nadam", compute_dtype="float64"),
     TorchMLPRegressor(hidden_layer_sizes=(32,), solver="rmsprop", compute_dtype="float64",
