@@ -1,20 +1,33 @@
 """GPU training throughput of sknn (issue 5's GPU case).
 
-    python benchmarks/bench_gpu.py [--rows 1000000] [--epochs 3] [--device cuda]
-                                   [--autocast bfloat16]
+    python benchmarks/bench_gpu.py [--rows 1000000] [--epochs 3] [--repeats 3]
+                                   [--variants float32,tf32,bfloat16] [--device cuda]
+                                   [--no-graph-probe]
 
 Fits TorchMLPClassifier on synthetic data (default 1,000,000 x 100, 10
-classes, network (1024, 1024), batch 4096) and reports samples per second and
-the achieved share of the device's measured float32 matmul throughput. The
-engine reads the loss back once per epoch, so the epoch itself has no host
-sync. Without CUDA it says so and exits, unless ``--device cpu`` (a smoke
-run, e.g. with ``--rows 20000``). ``--autocast bfloat16`` times the
-mixed-precision fit as well, against the measured bfloat16 matmul throughput.
+classes, network (1024, 1024), batch 4096) once per variant and repeat,
+alternating the variants, and reports the median samples per second, the
+achieved share of the device's measured matmul throughput in the variant's
+precision, the epoch times and the accuracy on 50,000 held-out rows:
+
+* ``float32``: the defaults;
+* ``tf32``: ``matmul_precision="high"`` (TensorFloat-32 matmuls on the
+  tensor cores of NVIDIA GPUs from Ampere on);
+* ``bfloat16``: ``autocast="bfloat16"`` (mixed precision).
+
+The engine reads the loss back once per epoch, so the epoch itself has no host
+sync. The graph probe then times a minimal hand-written PyTorch step of the
+same network (fused, capturable Adam) eagerly and replayed from a CUDA graph,
+in each precision: where the graph is much faster than the eager step, launch
+overhead rather than arithmetic bounds the step, and sknn's per-step time is
+printed beside it. Without CUDA it says so and exits, unless ``--device cpu``
+(a smoke run, e.g. with ``--rows 20000``; the probe needs CUDA).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 import warnings
@@ -23,22 +36,118 @@ import numpy as np
 import torch
 from _common import TorchMLPClassifier
 
+#: variant -> (estimator parameters, float32 matmul precision, matmul dtype of the peak).
+VARIANTS = {
+    "float32": ({}, "highest", torch.float32),
+    "tf32": ({"matmul_precision": "high"}, "high", torch.float32),
+    "bfloat16": ({"autocast": "bfloat16"}, "highest", torch.bfloat16),
+}
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
 
 def matmul_tflops(device: torch.device, n: int = 8192, repeats: int = 10,
-                  dtype=torch.float32) -> float:
-    """Best ``dtype`` matmul throughput over ``repeats`` n x n products, TFLOP/s."""
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
-    best = float("inf")
-    for _ in range(repeats + 1):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        tic = time.perf_counter()
-        a @ b
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        best = min(best, time.perf_counter() - tic)
+                  dtype=torch.float32, precision: str = "highest") -> float:
+    """Best ``dtype`` matmul throughput over ``repeats`` n x n products, TFLOP/s,
+    at the float32 matmul ``precision`` given."""
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision(precision)
+    try:
+        gen = torch.Generator(device=device).manual_seed(0)
+        a = torch.randn(n, n, device=device, dtype=dtype, generator=gen)
+        b = torch.randn(n, n, device=device, dtype=dtype, generator=gen)
+        best = float("inf")
+        for _ in range(repeats + 1):
+            _sync(device)
+            tic = time.perf_counter()
+            a @ b
+            _sync(device)
+            best = min(best, time.perf_counter() - tic)
+    finally:
+        torch.set_float32_matmul_precision(before)
     return 2 * n**3 / best / 1e12
+
+
+def make_data(rows: int, features: int, classes: int = 10, test_rows: int = 50_000):
+    """A synthetic problem whose classes depend on the features (as bench_fit's)."""
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((rows + test_rows, features))
+    scores = X[:, :20] @ rng.standard_normal((20, classes))
+    y = scores.argmax(axis=1)
+    return X[:rows], y[:rows], X[rows:], y[rows:]
+
+
+def graph_probe(device, features, hidden, classes, batch, variant, steps=100):
+    """ms per step of a hand-written PyTorch step, eager and from a CUDA graph."""
+    _, precision, _ = VARIANTS[variant]
+    low = variant == "bfloat16"
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision(precision)
+    try:
+        torch.manual_seed(0)
+        units = [features, *hidden]
+        layers = []
+        for fan_in, fan_out in zip(units[:-1], units[1:]):
+            layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
+        model = torch.nn.Sequential(*layers, torch.nn.Linear(units[-1], classes)).to(device)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True, capturable=True)
+        data_x = torch.randn(8 * batch, features, device=device)
+        data_y = torch.randint(0, classes, (8 * batch,), device=device)
+        static_x = data_x[:batch].clone()
+        static_y = data_y[:batch].clone()
+
+        def step():
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=low, cache_enabled=False):
+                z = model(static_x)
+            loss = torch.nn.functional.cross_entropy(z.float(), static_y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        def load(i):
+            k = i % 8
+            static_x.copy_(data_x[k * batch:(k + 1) * batch])
+            static_y.copy_(data_y[k * batch:(k + 1) * batch])
+
+        side = torch.cuda.Stream(device)
+        side.wait_stream(torch.cuda.current_stream(device))
+        with torch.cuda.stream(side):
+            for i in range(3):
+                opt.zero_grad(set_to_none=True)
+                load(i)
+                step()
+        torch.cuda.current_stream(device).wait_stream(side)
+
+        def timed(run):
+            _sync(device)
+            tic = time.perf_counter()
+            for i in range(steps):
+                run(i)
+            _sync(device)
+            return (time.perf_counter() - tic) / steps * 1e3
+
+        def eager(i):
+            opt.zero_grad(set_to_none=True)
+            load(i)
+            step()
+
+        eager_ms = min(timed(eager) for _ in range(3))
+        graph = torch.cuda.CUDAGraph()
+        opt.zero_grad(set_to_none=True)
+        with torch.cuda.graph(graph):
+            step()
+
+        def replay(i):
+            load(i)
+            graph.replay()
+
+        graph_ms = min(timed(replay) for _ in range(3))
+    finally:
+        torch.set_float32_matmul_precision(before)
+    return eager_ms, graph_ms
 
 
 def main(argv=None):
@@ -48,44 +157,76 @@ def main(argv=None):
     parser.add_argument("--hidden", default="1024,1024")
     parser.add_argument("--batch", type=int, default=4096)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help=f"comma-separated, from {', '.join(VARIANTS)}")
     parser.add_argument("--device", default="cuda")
-    parser.add_argument("--autocast", choices=["bfloat16"], default=None,
-                        help="also time the fit with this autocast setting")
+    parser.add_argument("--no-graph-probe", action="store_true",
+                        help="skip the eager vs CUDA-graph step of a hand-written loop")
     args = parser.parse_args(argv)
+    variants = args.variants.split(",")
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variants {sorted(unknown)}; choose from {list(VARIANTS)}")
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         print("no CUDA device here: nothing to measure (use --device cpu for a smoke run)")
         return 0
     hidden = tuple(int(h) for h in args.hidden.split(","))
-    rng = np.random.RandomState(0)
-    X = rng.standard_normal((args.rows, args.features))
-    y = (X[:, :10] @ rng.standard_normal(10) > 0).astype(int) + 2 * (X[:, 10] > 0)
+    X, y, X_test, y_test = make_data(args.rows, args.features)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    print(f"device: {name}; {args.rows:,} x {args.features}, network {hidden}, "
-          f"batch {args.batch}, {args.epochs} epochs")
-    for autocast in [None] + ([args.autocast] if args.autocast else []):
-        est = TorchMLPClassifier(hidden, max_iter=args.epochs, batch_size=args.batch, tol=0.0,
-                                 n_iter_no_change=args.epochs, random_state=0, device=device,
-                                 autocast=autocast)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            est.set_params(max_iter=1).fit(X[: 4 * args.batch], y[: 4 * args.batch])  # warm-up
-            est.set_params(max_iter=args.epochs)
-            tic = time.perf_counter()
-            est.fit(X, y)
-            seconds = time.perf_counter() - tic
-        units = [args.features, *hidden, est.n_outputs_]
-        macs = sum(a * b for a, b in zip(units[:-1], units[1:]))
-        flops = 6 * macs * args.rows * args.epochs  # forward + backward
-        dtype = torch.bfloat16 if autocast else torch.float32
-        # 8192-wide products keep a GPU busy; a CPU smoke run needs far less.
-        peak = matmul_tflops(device, n=8192 if device.type == "cuda" else 1024, dtype=dtype)
-        print(f"fit ({autocast or 'float32'}): {seconds:.2f} s, "
-              f"{args.rows * args.epochs / seconds:,.0f} samples/s, "
+    print(f"device: {name}; torch {torch.__version__}; {args.rows:,} x {args.features}, "
+          f"network {hidden}, batch {args.batch}, {args.epochs} epochs, "
+          f"median of {args.repeats}")
+    steps_per_epoch = -(-args.rows // args.batch)
+    times = {v: [] for v in variants}
+    epochs = {v: [] for v in variants}
+    scores = {}
+    for r in range(args.repeats):
+        for v in variants[r % len(variants):] + variants[:r % len(variants)]:
+            params, _, _ = VARIANTS[v]
+            est = TorchMLPClassifier(hidden, max_iter=args.epochs, batch_size=args.batch,
+                                     tol=0.0, n_iter_no_change=args.epochs, random_state=0,
+                                     device=device, **params)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if r == 0:  # warm-up: CUDA context, kernels, cuBLAS handles
+                    est.set_params(max_iter=1).fit(X[: 4 * args.batch], y[: 4 * args.batch])
+                    est.set_params(max_iter=args.epochs)
+                tic = time.perf_counter()
+                est.fit(X, y)
+                times[v].append(time.perf_counter() - tic)
+            # The first epoch meets the short last batch's shapes first (kernel choice).
+            epochs[v].extend(h["time"] for h in est.history_[1:])
+            scores[v] = est.score(X_test, y_test)
+    units = [args.features, *hidden, len(np.unique(y))]
+    macs = sum(a * b for a, b in zip(units[:-1], units[1:]))
+    flops = 6 * macs * args.rows * args.epochs  # forward + backward
+    # 8192-wide products keep a GPU busy; a CPU smoke run needs far less.
+    n = 8192 if device.type == "cuda" else 512
+    rows = []
+    for v in variants:
+        _, precision, dtype = VARIANTS[v]
+        seconds = statistics.median(times[v])
+        peak = matmul_tflops(device, n=n, dtype=dtype, precision=precision)
+        step_ms = statistics.median(epochs[v]) / steps_per_epoch * 1e3 if epochs[v] else None
+        rows.append((v, seconds, step_ms, peak))
+        print(f"fit ({v}): {seconds:.2f} s, {args.rows * args.epochs / seconds:,.0f} samples/s, "
               f"{flops / seconds / 1e12:.2f} TFLOP/s = "
-              f"{100 * flops / seconds / 1e12 / peak:.1f}% of measured {dtype} matmul "
-              f"({peak:.1f} TFLOP/s)")
-        print(f"  epoch times (s): {[round(h['time'], 3) for h in est.history_]}")
+              f"{100 * flops / seconds / 1e12 / peak:.1f}% of measured "
+              f"{'tf32' if v == 'tf32' else str(dtype).split('.')[1]} matmul "
+              f"({peak:.1f} TFLOP/s); held-out accuracy {scores[v]:.4f}")
+        print(f"  fit times (s): {[round(t, 3) for t in times[v]]}; later epochs' median "
+              f"{statistics.median(epochs[v]) if epochs[v] else float('nan'):.3f} s")
+    if device.type == "cuda" and not args.no_graph_probe:
+        print(f"\nper training step ({args.batch} rows), ms: sknn's (later epochs) against a "
+              "hand-written PyTorch step, eager and replayed from a CUDA graph")
+        print(f"{'variant':>10} {'sknn':>8} {'eager':>8} {'graph':>8} {'eager/graph':>12}")
+        for v, _, step_ms, _ in rows:
+            eager_ms, graph_ms = graph_probe(device, args.features, hidden, units[-1],
+                                             args.batch, v)
+            print(f"{v:>10} {step_ms:8.3f} {eager_ms:8.3f} {graph_ms:8.3f} "
+                  f"{eager_ms / graph_ms:11.2f}x")
     return 0
 
 

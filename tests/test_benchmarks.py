@@ -53,10 +53,10 @@ def test_bench_lbfgs(capsys):
 def test_bench_gpu_smoke_on_cpu(capsys):
     import bench_gpu
 
-    assert bench_gpu.main(["--device", "cpu", "--rows", "3000", "--epochs", "1", "--hidden",
-                           "32,32", "--batch", "512", "--autocast", "bfloat16"]) == 0
+    assert bench_gpu.main(["--device", "cpu", "--rows", "3000", "--epochs", "2", "--hidden",
+                           "32,32", "--batch", "512", "--repeats", "2"]) == 0
     out = capsys.readouterr().out
-    assert "fit (float32)" in out and "fit (bfloat16)" in out
+    assert "fit (float32)" in out and "fit (tf32)" in out and "fit (bfloat16)" in out
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/cpuinfo")

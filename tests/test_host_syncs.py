@@ -69,3 +69,35 @@ def test_reads_per_fit_do_not_grow_with_batches(monkeypatch, Estimator, config):
         counts.append(len(reads))
     assert counts[0] >= 4  # the epochs' losses are read (the counting works)
     assert counts[0] == counts[1], f"{counts}: reads scale with the batches"
+
+
+def _cuda_syncs(fit):
+    """Synchronizing CUDA calls made by ``fit``, as torch's sync debug mode reports them."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            fit()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    return [w for w in caught if "synchronizing" in str(w.message)]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("config", ["hand-derived step", "autograd step", "batch norm and prelu",
+                                    "rrelu", "autocast", "early stopping", "dropout"])
+def test_cuda_syncs_per_fit_do_not_grow_with_batches(config):
+    """The same property on a GPU, counted by torch itself rather than by patching."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 6))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    counts = []
+    for batch_size in (200, 20):
+        est = TorchMLPClassifier(hidden_layer_sizes=(16,), max_iter=4, batch_size=batch_size,
+                                 tol=0.0, random_state=0, device="cuda", **CONFIGS[config])
+        est.fit(X, y)  # warm-up: lazy CUDA initialisation syncs once
+        counts.append(len(_cuda_syncs(lambda est=est: est.fit(X, y))))
+    assert counts[0] >= 4, counts  # the epochs' losses are read (the counting works)
+    assert counts[0] == counts[1], f"{counts}: syncs scale with the batches"

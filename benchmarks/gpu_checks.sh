@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Every check that needs a GPU, in one run (a lent GPU machine is held by the minute):
+#   1. versions and the card;
+#   2. benchmarks/bench_gpu.py: float32, TF32 and bfloat16 fits, and the eager vs
+#      CUDA-graph step probe;
+#   3. the test suite with device="auto", i.e. on CUDA (docs builds deselected).
+# Run from the repository root:  bash benchmarks/gpu_checks.sh
+# Logs go to $OUT (default /tmp/sknn_gpu_checks). Each stage has its own time limit,
+# so one stage running long still leaves the others their say.
+set -u
+OUT=${OUT:-/tmp/sknn_gpu_checks}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+PY=${PYTHON:-python3}
+
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv
+$PY -c "import sys, torch, sklearn, numpy, scipy; print('python', sys.version.split()[0],
+'torch', torch.__version__, 'cuda', torch.version.cuda, 'sklearn', sklearn.__version__,
+'numpy', numpy.__version__, 'scipy', scipy.__version__)"
+
+echo "== bench_gpu"
+timeout "${BENCH_LIMIT:-180}" $PY benchmarks/bench_gpu.py 2>&1 | tee "$OUT/bench_gpu.txt"
+
+echo "== tests on CUDA"
+timeout "${TEST_LIMIT:-240}" $PY -m pytest -q -n "${WORKERS:-8}" -m "not docs" \
+    -p no:cacheprovider --timeout 120 --durations=15 -o addopts="-rfE" \
+    ${TESTS:-tests} > "$OUT/pytest.txt" 2>&1
+echo "pytest exit: $?"
+grep -E "^(FAILED|ERROR)|passed|failed" "$OUT/pytest.txt" | cut -c1-300 | tail -60
