@@ -13,7 +13,8 @@ precision, the epoch times and the accuracy on 50,000 held-out rows:
 * ``float32``: the defaults;
 * ``tf32``: ``matmul_precision="high"`` (TensorFloat-32 matmuls on the
   tensor cores of NVIDIA GPUs from Ampere on);
-* ``bfloat16``: ``autocast="bfloat16"`` (mixed precision).
+* ``bfloat16``: ``autocast="bfloat16"`` (mixed precision);
+* each of them ``+graphs``: with ``cuda_graphs=True`` (CUDA only).
 
 The engine reads the loss back once per epoch, so the epoch itself has no host
 sync. The graph probe then times a minimal hand-written PyTorch step of the
@@ -36,11 +37,17 @@ import numpy as np
 import torch
 from _common import TorchMLPClassifier
 
-#: variant -> (estimator parameters, float32 matmul precision, matmul dtype of the peak).
-VARIANTS = {
+#: precision -> (estimator parameters, float32 matmul precision, matmul dtype of the peak).
+PRECISIONS = {
     "float32": ({}, "highest", torch.float32),
     "tf32": ({"matmul_precision": "high"}, "high", torch.float32),
     "bfloat16": ({"autocast": "bfloat16"}, "highest", torch.bfloat16),
+}
+#: Each precision as it is, and with its full batches replayed from a CUDA graph.
+VARIANTS = {
+    **PRECISIONS,
+    **{f"{name}+graphs": ({**params, "cuda_graphs": True}, precision, dtype)
+       for name, (params, precision, dtype) in PRECISIONS.items()},
 }
 
 
@@ -82,7 +89,7 @@ def make_data(rows: int, features: int, classes: int = 10, test_rows: int = 50_0
 
 def graph_probe(device, features, hidden, classes, batch, variant, steps=100):
     """ms per step of a hand-written PyTorch step, eager and from a CUDA graph."""
-    _, precision, _ = VARIANTS[variant]
+    _, precision, _ = PRECISIONS[variant]
     low = variant == "bfloat16"
     before = torch.get_float32_matmul_precision()
     torch.set_float32_matmul_precision(precision)
@@ -158,17 +165,21 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=4096)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--variants", default=",".join(VARIANTS),
-                        help=f"comma-separated, from {', '.join(VARIANTS)}")
+    parser.add_argument("--variants", default=None,
+                        help=f"comma-separated, from {', '.join(VARIANTS)} (default: all on "
+                             "CUDA, those without graphs on the CPU)")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--no-graph-probe", action="store_true",
                         help="skip the eager vs CUDA-graph step of a hand-written loop")
     args = parser.parse_args(argv)
-    variants = args.variants.split(",")
+    device = torch.device(args.device)
+    if args.variants is None:
+        variants = list(VARIANTS if device.type == "cuda" else PRECISIONS)
+    else:
+        variants = args.variants.split(",")
     unknown = set(variants) - set(VARIANTS)
     if unknown:
         parser.error(f"unknown variants {sorted(unknown)}; choose from {list(VARIANTS)}")
-    device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         print("no CUDA device here: nothing to measure (use --device cpu for a smoke run)")
         return 0
@@ -214,19 +225,23 @@ def main(argv=None):
         print(f"fit ({v}): {seconds:.2f} s, {args.rows * args.epochs / seconds:,.0f} samples/s, "
               f"{flops / seconds / 1e12:.2f} TFLOP/s = "
               f"{100 * flops / seconds / 1e12 / peak:.1f}% of measured "
-              f"{'tf32' if v == 'tf32' else str(dtype).split('.')[1]} matmul "
+              f"{'tf32' if precision == 'high' else str(dtype).split('.')[1]} matmul "
               f"({peak:.1f} TFLOP/s); held-out accuracy {scores[v]:.4f}")
         print(f"  fit times (s): {[round(t, 3) for t in times[v]]}; later epochs' median "
               f"{statistics.median(epochs[v]) if epochs[v] else float('nan'):.3f} s")
     if device.type == "cuda" and not args.no_graph_probe:
-        print(f"\nper training step ({args.batch} rows), ms: sknn's (later epochs) against a "
-              "hand-written PyTorch step, eager and replayed from a CUDA graph")
-        print(f"{'variant':>10} {'sknn':>8} {'eager':>8} {'graph':>8} {'eager/graph':>12}")
-        for v, _, step_ms, _ in rows:
+        step_ms = {v: ms for v, _, ms, _ in rows}
+        print(f"\nper training step ({args.batch} rows), ms: sknn's (later epochs; '-' not "
+              "run) against a hand-written PyTorch step, eager and replayed from a CUDA graph")
+        print(f"{'precision':>10} {'sknn':>8} {'+graphs':>8} {'loop':>8} {'+graph':>8}")
+        for v in PRECISIONS:
+            if v not in step_ms and f"{v}+graphs" not in step_ms:
+                continue
             eager_ms, graph_ms = graph_probe(device, args.features, hidden, units[-1],
                                              args.batch, v)
-            print(f"{v:>10} {step_ms:8.3f} {eager_ms:8.3f} {graph_ms:8.3f} "
-                  f"{eager_ms / graph_ms:11.2f}x")
+            ours = [step_ms.get(name) for name in (v, f"{v}+graphs")]
+            cells = " ".join("       -" if ms is None else f"{ms:8.3f}" for ms in ours)
+            print(f"{v:>10} {cells} {eager_ms:8.3f} {graph_ms:8.3f}")
     return 0
 
 

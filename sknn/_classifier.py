@@ -70,6 +70,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         compute_dtype="float32",
         autocast=None,
         matmul_precision="highest",
+        cuda_graphs=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -84,7 +85,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
             lr_scheduler=lr_scheduler, lr_scheduler_kwargs=lr_scheduler_kwargs,
             dropout=dropout, normalization=normalization, device=device,
             compute_dtype=compute_dtype, autocast=autocast,
-            matmul_precision=matmul_precision,
+            matmul_precision=matmul_precision, cuda_graphs=cuda_graphs,
         )
         self.class_weight = class_weight
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ._cuda_graph import GraphedStep
 from ._fast_mlp import FastAdamStep
 from ._losses import OUTPUT_ACTIVATIONS
 
@@ -55,11 +56,18 @@ def _take_rows(a, idx):
     return a.take(idx, axis=0) if isinstance(a, np.ndarray) else a.index_select(0, idx)
 
 
-def _gather(arrays, perm, bounds):
-    """The epoch's shuffled batches of ``(X, Y, sw)``, gathered lazily one at a time."""
+def _gather(arrays, perm, bounds, graphed_size=None):
+    """The epoch's shuffled batches of ``(X, Y, sw)``, gathered lazily one at a time.
+
+    Batches of ``graphed_size`` rows come as ``(idx, None, None, None)``: a
+    :class:`~sknn._cuda_graph.GraphedStep` gathers them itself.
+    """
     X, Y, sw = arrays
     for start, stop in bounds:
         idx = perm[start:stop]
+        if stop - start == graphed_size:
+            yield idx, None, None, None
+            continue
         swb = None if sw is None else _take_rows(sw, idx)
         yield _take_rows(X, idx), _take_rows(Y, idx), swb, (stop - start) if swb is None else None
 
@@ -182,6 +190,7 @@ def train_stochastic(
     validation: TensorData | None = None,
     score_fn: Callable | None = None,
     array_step: Callable | None = None,
+    cuda_graph: bool = False,
 ) -> Outcome:
     """Run epochs of mini-batch training with scikit-learn's stopping rules.
 
@@ -213,6 +222,10 @@ def train_stochastic(
         Trains on numpy views of ``train`` instead of ``step`` and
         ``optimizer`` (gradient and update in one call, the loss a float),
         and is synced back into ``module`` before it is read.
+    cuda_graph : bool, default=False
+        Replay the step and the Adam update of every full-size batch from a
+        CUDA graph (:class:`sknn._cuda_graph.GraphedStep`). Needs ``train``
+        on a CUDA device and an optimizer :class:`FastAdamStep` supports.
 
     Returns
     -------
@@ -243,20 +256,29 @@ def train_stochastic(
     is_lbfgs = isinstance(optimizer, torch.optim.LBFGS)
     # Adam's Optimizer.step() spends more time in Python bookkeeping than in
     # arithmetic on small networks; step the same state with one fused kernel.
-    optimizer_step = (
-        FastAdamStep(optimizer).step
-        if array_step is None and FastAdamStep.supports(optimizer) else optimizer.step
-    )
+    adam = (FastAdamStep(optimizer)
+            if array_step is None and FastAdamStep.supports(optimizer) else None)
+    optimizer_step = optimizer.step if adam is None else adam.step
+    graphed = None
+    if cuda_graph:
+        if adam is None or train.X.device.type != "cuda" or cast is not None:
+            raise ValueError("cuda_graph needs CUDA tensors and an optimizer FastAdamStep steps")
+        graphed = GraphedStep(step, adam, arrays, batch_size)
+        # Replays read their rows through an index, also in the data's order.
+        rows = torch.arange(n, device=train.X.device)
     module.train()
     try:
         for _ in range(max_iter):
             tic = time.perf_counter()
             lr = float(optimizer.param_groups[0]["lr"])
             perm = order() if order is not None else None
-            if perm is not None and not full_batch and array_step is None:
+            if perm is not None and (graphed is not None or not full_batch) and array_step is None:
                 perm = torch.from_numpy(perm).to(train.X.device, non_blocking=True)
             total = None
-            batches = static if perm is None or full_batch else _gather(arrays, perm, bounds)
+            if graphed is not None:
+                batches = _gather(arrays, rows if perm is None else perm, bounds, batch_size)
+            else:
+                batches = static if perm is None or full_batch else _gather(arrays, perm, bounds)
             for Xb, Yb, swb, sw_sum in batches:
                 if cast is not None:
                     Xb = Xb.astype(cast) if array_step is not None else Xb.to(cast)
@@ -266,15 +288,18 @@ def train_stochastic(
                     total = reported * len(Xb) + (0.0 if total is None else total)
                     schedule.batch_end()
                     continue
-                if sw_sum is None:
-                    sw_sum = swb.sum()
-                if is_lbfgs:
-                    reported = optimizer.step(
-                        lambda Xb=Xb, Yb=Yb, swb=swb, s=sw_sum: step(Xb, Yb, swb, s)
-                    )
+                if Yb is None:  # a full-size batch's indices, for the graph
+                    reported = graphed(Xb)
                 else:
-                    reported = step(Xb, Yb, swb, sw_sum)
-                    optimizer_step()
+                    if sw_sum is None:
+                        sw_sum = swb.sum()
+                    if is_lbfgs:
+                        reported = optimizer.step(
+                            lambda Xb=Xb, Yb=Yb, swb=swb, s=sw_sum: step(Xb, Yb, swb, s)
+                        )
+                    else:
+                        reported = step(Xb, Yb, swb, sw_sum)
+                        optimizer_step()
                 schedule.batch_end()
                 if full_batch:
                     total = reported

@@ -38,7 +38,7 @@ from ._device import (
     training_inputs,
 )
 from ._engine import StoppingRule, TensorData, make_autograd_step, train_stochastic
-from ._fast_mlp import EXTRA_LOSSES, ManualMLPGrad, make_fast_step
+from ._fast_mlp import EXTRA_LOSSES, FastAdamStep, ManualMLPGrad, make_fast_step
 from ._fast_mlp import OUTPUTS as FAST_OUTPUTS
 from ._fitted_state import FittedNetworkMixin
 from ._lbfgs import train_lbfgs
@@ -48,7 +48,13 @@ from ._numpy_leaky_relus import supports_leaky_relu
 from ._numpy_mlp import NUMPY_MAX_WORK, NumpyMLPGradient, NumpyMLPStep
 from ._numpy_norm import supports_norm
 from ._optimizers import STOCHASTIC, make_optimizer
-from ._params import PARAMETER_CONSTRAINTS, check_options, hidden_sizes, schedule_context
+from ._params import (
+    PARAMETER_CONSTRAINTS,
+    check_graph_device,
+    check_options,
+    hidden_sizes,
+    schedule_context,
+)
 from ._progress import Reporter
 from ._schedulers import make_schedule
 
@@ -98,7 +104,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction,
         beta_1, beta_2, epsilon, n_iter_no_change, max_fun, activation_kwargs, init,
         init_kwargs, optimizer_kwargs, lr_scheduler, lr_scheduler_kwargs, dropout,
-        normalization, device, compute_dtype, autocast, matmul_precision,
+        normalization, device, compute_dtype, autocast, matmul_precision, cuda_graphs,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -135,6 +141,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         self.compute_dtype = compute_dtype
         self.autocast = autocast
         self.matmul_precision = matmul_precision
+        self.cuda_graphs = cuda_graphs
 
     # ------------------------------------------------------------------
     # What the classifier and the regressor define
@@ -212,6 +219,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 f"got n_samples={X.shape[0]}."
             )
         device = resolve_device(self.device)
+        if self.cuda_graphs:
+            check_graph_device(self, device)
         dtype = self._compute_dtype()
         rng = check_random_state(self.random_state)
 
@@ -400,6 +409,13 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             optimizer, schedule = self._optimizer, self._schedule
         else:
             optimizer, schedule = self._make_optimizer(steps, incremental)
+        if self.cuda_graphs and not FastAdamStep.supports(optimizer):
+            raise ValueError(
+                "cuda_graphs=True replays sknn's fused Adam update, which this optimizer "
+                f"(solver={self.solver!r}, optimizer_kwargs={self.optimizer_kwargs!r}) does not "
+                "allow: use solver='adam' or 'adamw' without amsgrad, maximize or "
+                "capturable, or cuda_graphs=False."
+            )
         X_train, batch_dtype = training_inputs(X, dtype, device)
         train = TensorData(
             X_train, to_tensor(Y, dtype, device),
@@ -433,7 +449,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 order=order, stopper=self._stopper, reporter=reporter,
                 incremental=incremental, first_epoch=len(self.history_), t0=self.t_,
                 loss_fn=loss_fn, output=self.out_activation_, validation=validation,
-                score_fn=self._score_tensors,
+                score_fn=self._score_tensors, cuda_graph=self.cuda_graphs,
             )
         self._optimizer, self._schedule = optimizer, schedule
         self.n_iter_ = outcome.n_iter

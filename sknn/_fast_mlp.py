@@ -566,8 +566,13 @@ class FastAdamStep:
         steps = {int(optimizer.state[p]["step"]) for p in params if optimizer.state.get(p)}
         return len(steps) <= 1
 
-    def step(self):
-        """Apply one Adam update using the gradients in each ``p.grad``."""
+    def step(self, lr=None):
+        """Apply one Adam update using the gradients in each ``p.grad``.
+
+        ``lr``, if given, replaces the group's learning rate: a float32
+        tensor on the parameters' device, which a CUDA graph can replay
+        (:class:`sknn._cuda_graph.GraphedStep` fills it as the schedule moves).
+        """
         g = self.optimizer.param_groups[0]
         beta1, beta2 = g["betas"]
         eps = g["eps"]
@@ -578,7 +583,8 @@ class FastAdamStep:
         # optimizer.step) to warn about a scheduler stepping first.
         self.optimizer._opt_called = True
         fused_adam_(
-            self.params, self.exp_avgs, self.exp_avg_sqs, self.steps, lr=g["lr"],
+            self.params, self.exp_avgs, self.exp_avg_sqs, self.steps,
+            lr=g["lr"] if lr is None else lr,
             betas=(beta1, beta2), eps=eps, weight_decay=g["weight_decay"],
             decoupled=self.decoupled,
         )

@@ -91,7 +91,31 @@ PARAMETER_CONSTRAINTS: dict = {
     "compute_dtype": [StrOptions(set(DTYPES))],
     "autocast": [StrOptions(set(AUTOCAST_DTYPES)), None],
     "matmul_precision": [StrOptions(set(MATMUL_PRECISIONS))],
+    "cuda_graphs": ["boolean"],
 }
+
+
+def _check_cuda_graphs_options(est) -> None:
+    """What a replayed step cannot do: whole-data steps, other optimizers, random draws."""
+    if est.solver == "lbfgs":
+        raise _invalid(est, "cuda_graphs", "has no effect with solver='lbfgs' (it does not "
+                       "train in mini-batches); leave it False.")
+    if isinstance(est.solver, str) and est.solver not in ("adam", "adamw"):
+        raise _invalid(est, "cuda_graphs", "replays sknn's fused Adam update and needs "
+                       f"solver='adam' or 'adamw'; got solver={est.solver!r}.")
+    random_activation = isinstance(make_activation(est.activation, est.activation_kwargs),
+                                   nn.RReLU)
+    if random_activation or np.any(np.asarray(est.dropout, dtype=float) > 0):
+        raise _invalid(est, "cuda_graphs", "cannot replay dropout or RReLU: a replay would "
+                       "repeat the captured step's random draws. Use dropout=0 and another "
+                       "activation, or leave cuda_graphs False.")
+
+
+def check_graph_device(est, device: torch.device) -> None:
+    """``cuda_graphs=True`` needs the device it was resolved to to be a GPU."""
+    if device.type != "cuda":
+        raise ValueError(f"cuda_graphs=True needs a CUDA device; device={est.device!r} "
+                         f"resolves to {str(device)!r} on this machine.")
 
 
 def hidden_sizes(est) -> list[int]:
@@ -174,6 +198,8 @@ def check_options(est, hidden: list[int]) -> None:
         if est.compute_dtype != "float32":
             raise _invalid(est, "matmul_precision", "applies to float32 matmuls only and needs "
                            f"compute_dtype='float32'; got compute_dtype={est.compute_dtype!r}.")
+    if est.cuda_graphs:
+        _check_cuda_graphs_options(est)
     if est.solver == "lbfgs":
         for name in ("optimizer_kwargs", "lr_scheduler"):
             if getattr(est, name) is not None:

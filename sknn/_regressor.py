@@ -62,6 +62,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         compute_dtype="float32",
         autocast=None,
         matmul_precision="highest",
+        cuda_graphs=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -76,7 +77,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
             lr_scheduler=lr_scheduler, lr_scheduler_kwargs=lr_scheduler_kwargs,
             dropout=dropout, normalization=normalization, device=device,
             compute_dtype=compute_dtype, autocast=autocast,
-            matmul_precision=matmul_precision,
+            matmul_precision=matmul_precision, cuda_graphs=cuda_graphs,
         )
         self.loss = loss
         self.huber_delta = huber_delta

@@ -34,5 +34,5 @@ def assert_same_state(a, b, rtol=1e-9, atol=1e-10):
     sa, sb = a.module_.state_dict(), b.module_.state_dict()
     assert sa.keys() == sb.keys()
     for key in sb:
-        np.testing.assert_allclose(sa[key].numpy(), sb[key].numpy(), rtol=rtol, atol=atol,
+        np.testing.assert_allclose(sa[key].cpu(), sb[key].cpu(), rtol=rtol, atol=atol,
                                    err_msg=key)

@@ -34,3 +34,15 @@ def counts():
     X = rng.normal(size=(80, 4))
     y = rng.poisson(np.exp(0.5 * X[:, 0] - 0.3 * X[:, 1])).astype(float)
     return X, y
+
+
+@pytest.fixture
+def cpu_only(monkeypatch):
+    """``device='auto'`` means the CPU, also on a machine with a GPU.
+
+    For tests of the CPU-only numpy step: on a GPU machine their fits would
+    otherwise train on CUDA, where that step never runs.
+    """
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)

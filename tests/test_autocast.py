@@ -23,15 +23,16 @@ def digits():
 def _manual_step(module, X, y, lr, autocast):
     """One full-batch SGD step of torch's mixed-precision recipe, by hand."""
     module = copy.deepcopy(module)
-    X = torch.as_tensor(X, dtype=torch.float32)
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+    device = next(module.parameters()).device  # the estimator's: the recipe is per device
+    X = torch.as_tensor(X, dtype=torch.float32, device=device)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
         z = module(X)
-    loss = torch.nn.functional.cross_entropy(z.float(), torch.as_tensor(y))
+    loss = torch.nn.functional.cross_entropy(z.float(), torch.as_tensor(y, device=device))
     loss.backward()
     with torch.no_grad():
         for p in module.parameters():
             p -= lr * p.grad
-    return [layer.weight.detach().T.numpy() for layer in module.linear_layers()]
+    return [layer.weight.detach().T.cpu().numpy() for layer in module.linear_layers()]
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "gelu"])
@@ -50,7 +51,7 @@ def test_step_is_torch_autocast_recipe(monkeypatch, digits, activation, fast):
     start = copy.deepcopy(est.module_)
     with pytest.warns(Warning):
         est.set_params(autocast="bfloat16").fit(X, y)
-    before = [layer.weight.detach().T.numpy() for layer in start.linear_layers()]
+    before = [layer.weight.detach().T.cpu().numpy() for layer in start.linear_layers()]
     mixed = _manual_step(start, X, y, 0.5, autocast=True)
     full = _manual_step(start, X, y, 0.5, autocast=False)
     for got, w0, want, other in zip(est.coefs_, before, mixed, full):

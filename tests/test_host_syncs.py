@@ -85,19 +85,31 @@ def _cuda_syncs(fit):
     return [w for w in caught if "synchronizing" in str(w.message)]
 
 
+CUDA_CONFIGS = {
+    **{name: CONFIGS[name] for name in ["hand-derived step", "autograd step",
+                                        "batch norm and prelu", "rrelu", "autocast",
+                                        "early stopping", "dropout"]},
+    "cuda graphs": {"cuda_graphs": True},
+    "cuda graphs, autocast": {"cuda_graphs": True, "autocast": "bfloat16"},
+}
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-@pytest.mark.parametrize("config", ["hand-derived step", "autograd step", "batch norm and prelu",
-                                    "rrelu", "autocast", "early stopping", "dropout"])
+@pytest.mark.parametrize("config", list(CUDA_CONFIGS))
 def test_cuda_syncs_per_fit_do_not_grow_with_batches(config):
     """The same property on a GPU, counted by torch itself rather than by patching."""
     rng = np.random.RandomState(0)
     X = rng.normal(size=(400, 6))
     y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
-    counts = []
-    for batch_size in (200, 20):
+    counts, where = [], []
+    for batch_size in (200, 20):  # 2 and 20 batches per epoch
         est = TorchMLPClassifier(hidden_layer_sizes=(16,), max_iter=4, batch_size=batch_size,
-                                 tol=0.0, random_state=0, device="cuda", **CONFIGS[config])
+                                 tol=0.0, random_state=0, device="cuda", **CUDA_CONFIGS[config])
         est.fit(X, y)  # warm-up: lazy CUDA initialisation syncs once
-        counts.append(len(_cuda_syncs(lambda est=est: est.fit(X, y))))
+        syncs = _cuda_syncs(lambda est=est: est.fit(X, y))
+        counts.append(len(syncs))
+        where.append(sorted(f"{w.filename.rsplit('/', 1)[-1]}:{w.lineno}" for w in syncs))
     assert counts[0] >= 4, counts  # the epochs' losses are read (the counting works)
-    assert counts[0] == counts[1], f"{counts}: syncs scale with the batches"
+    # Ten times the batches, no more syncs (set-up syncs, such as the caching
+    # allocator's first allocations, may differ by shape).
+    assert counts[1] <= counts[0], f"{counts}: syncs grow with the batches: {where}"

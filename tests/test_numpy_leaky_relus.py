@@ -11,6 +11,9 @@ from sknn._activations import RReLU
 from sknn._numpy_leaky_relus import NumpyPReLU, NumpyRReLU
 from sknn._numpy_mlp import NumpyMLPStep
 
+# The numpy step is a CPU path (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("cpu_only")
+
 SW = np.random.RandomState(3).uniform(0.5, 2.0, size=len(X))
 
 

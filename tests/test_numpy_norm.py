@@ -12,6 +12,9 @@ from sknn import TorchMLPClassifier
 from sknn._numpy_mlp import NumpyMLPStep
 from sknn._numpy_norm import supports_norm
 
+# The numpy step is a CPU path (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("cpu_only")
+
 SW = np.random.RandomState(2).uniform(0.5, 2.0, size=len(X))
 
 

@@ -14,6 +14,9 @@ from sknn._numpy_mlp import NUMPY_MAX_WORK, NumpyMLPStep
 from sknn._numpy_updates import FUSED_MIN_SIZE
 from sknn._optimizers import STOCHASTIC
 
+# The numpy step is a CPU path (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("cpu_only")
+
 rng = np.random.RandomState(1)
 SW = rng.uniform(0.5, 2.0, size=90)
 

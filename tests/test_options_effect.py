@@ -250,8 +250,8 @@ def test_dropout_predictions_are_deterministic_and_seeded(iris):
     assert not est.module_.training
     assert_array_equal(est.predict_proba(X), est.predict_proba(X))
     # The fitted module still drops units when put back in training mode.
-    Xt = torch.as_tensor(X, dtype=torch.float32)
-    est.module_.set_generator(torch.Generator().manual_seed(0))
+    Xt = torch.as_tensor(X, dtype=torch.float32, device=est.device_)
+    est.module_.set_generator(torch.Generator(est.device_).manual_seed(0))
     est.module_.train()
     assert not torch.equal(est.module_(Xt), est.module_(Xt))
     est.module_.eval()

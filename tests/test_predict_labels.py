@@ -35,7 +35,8 @@ def test_predictions_follow_weights_changed_in_place_by_hand():
     y = rng.randint(0, 3, len(X))
     est = TorchMLPClassifier((8,), max_iter=3, random_state=0).fit(X, y)
     with torch.no_grad():
-        est.module_.linear_layers()[-1].bias.add_(torch.tensor([0.0, 0.0, 50.0]))
+        bias = est.module_.linear_layers()[-1].bias
+        bias.add_(torch.tensor([0.0, 0.0, 50.0], device=bias.device))
     assert (est.predict(X) == 2).all() and (est.predict_proba(X[:5]).argmax(1) == 2).all()
 
 
@@ -87,5 +88,6 @@ def test_predictions_follow_parameters_replaced_by_hand():
     y = rng.randint(0, 3, len(X))
     est = TorchMLPClassifier((8,), max_iter=3, random_state=0).fit(X, y)
     out = est.module_.linear_layers()[-1]
-    out.bias.data = torch.tensor([0.0, 0.0, 50.0])  # new storage, same version counter
+    # New storage, same version counter.
+    out.bias.data = torch.tensor([0.0, 0.0, 50.0], device=est.device_)
     assert (est.predict_proba(X[:5]).argmax(1) == 2).all() and (est.predict(X) == 2).all()

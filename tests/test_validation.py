@@ -49,6 +49,7 @@ def _assert_unchanged(est, before):
         ({"matmul_precision": "high", "compute_dtype": "float64"},
          "needs compute_dtype='float32'"),
         ({"matmul_precision": "medium", "solver": "lbfgs"}, "leave it 'highest'"),
+        ({"cuda_graphs": True, "solver": "sgd"}, "needs solver='adam' or 'adamw'"),
         ({"activation_kwargs": {"no_such": 1}}, "The 'activation_kwargs' parameter"),
         ({"optimizer_kwargs": {"no_such": 1}}, "The 'optimizer_kwargs' parameter"),
         ({"init": "constant"}, "must give \\['val'\\]"),
@@ -212,7 +213,8 @@ def test_failed_partial_fit_keeps_history_optimizer_and_predictions():
     assert est.history_ == history and est.loss_curve_ == [h["loss"] for h in history]
     np.testing.assert_array_equal(est.predict_proba(X[:5]), proba)
     for k, v in est._optimizer.state_dict()["state"].items():
-        np.testing.assert_array_equal(v["exp_avg"], optimizer_state["state"][k]["exp_avg"])
+        np.testing.assert_array_equal(v["exp_avg"].cpu(),
+                                      optimizer_state["state"][k]["exp_avg"].cpu())
     # and training goes on from there
     est.partial_fit(X, y)
     assert len(est.history_) == 4
