@@ -10,8 +10,10 @@ What a replay needs is fixed at capture: the tensors' addresses and every
 Python number. So the step reads its batch through a static index tensor
 (filled before each replay), the learning rate from a device tensor (filled
 when the schedule changes it), and Adam's step counts from torch's own state
-tensors, which the kernel increments. Only full-size batches are replayed; a
-ragged last batch runs eagerly on the same parameters and optimizer state.
+tensors, which the kernel increments. Adam's betas, eps and weight decay are
+numbers to the kernel: while a schedule moves them (one-cycle's momentum),
+the steps run eagerly. Only full-size batches are replayed; a ragged last
+batch runs eagerly on the same parameters and optimizer state.
 """
 
 from __future__ import annotations
@@ -19,6 +21,27 @@ from __future__ import annotations
 import torch
 
 from ._fast_mlp import FastAdamStep
+from ._lean_adam import LeanAdam
+
+
+def supports_graphs(optimizer) -> bool:
+    """Whether a graph can replay ``optimizer``'s update: sknn's fused Adam."""
+    return isinstance(optimizer, LeanAdam) or FastAdamStep.supports(optimizer)
+
+
+def replayable_update(optimizer, adam: FastAdamStep | None):
+    """The update of ``optimizer`` that takes its learning rate as a tensor
+    (``update(lr=tensor)``), or None where a graph cannot replay it."""
+    if isinstance(optimizer, LeanAdam):
+        return optimizer.step
+    if adam is not None and adam.optimizer is optimizer and adam.eps_mode == "torch":
+        return adam.step  # eps_mode="sklearn" corrects eps on the host, per step
+    return None
+
+
+def _numbers(group) -> tuple:
+    """The group's hyper-parameters that the kernel takes as numbers."""
+    return tuple(group["betas"]), group["eps"], group.get("weight_decay", 0.0)
 
 
 class GraphedStep:
@@ -29,9 +52,11 @@ class GraphedStep:
     step : callable
         ``step(X, Y, sw, sw_sum) -> reported_loss`` (the engine's), writing
         gradients into ``.grad``.
-    adam : sknn._fast_mlp.FastAdamStep
-        Steps the optimizer; its learning rate is read from the optimizer's
-        ``param_groups`` before every step, so schedules keep working.
+    optimizer : torch.optim.Optimizer or sknn._lean_adam.LeanAdam
+        Its ``param_groups[0]`` is read before every step, so schedules keep
+        working.
+    update : callable
+        ``update(lr=tensor)``, from :func:`replayable_update`.
     arrays : tuple of (X, Y, sw or None)
         The training tensors on the GPU.
     batch_size : int
@@ -42,11 +67,9 @@ class GraphedStep:
         batch) happens outside the graph. They are real training steps.
     """
 
-    def __init__(self, step, adam: FastAdamStep, arrays, batch_size: int, warmup: int = 2):
-        if adam.eps_mode != "torch":  # its correction is computed on the host, per step
-            raise ValueError("a graphed step needs FastAdamStep(eps_mode='torch')")
+    def __init__(self, step, optimizer, update, arrays, batch_size: int, warmup: int = 2):
         X, Y, sw = arrays
-        self.step, self.adam, self.arrays = step, adam, arrays
+        self.step, self.optimizer, self.update, self.arrays = step, optimizer, update, arrays
         self.batch_size = batch_size
         self.warmup = warmup
         device = X.device
@@ -54,12 +77,15 @@ class GraphedStep:
         self.Xb = X.new_empty((batch_size, *X.shape[1:]))
         self.Yb = Y.new_empty((batch_size, *Y.shape[1:]))
         self.swb = None if sw is None else sw.new_empty(batch_size)
+        group = optimizer.param_groups[0]
         # The fused Adam kernel reads a float32 learning rate from the device.
-        self.lr_value = float(adam.optimizer.param_groups[0]["lr"])
-        self.lr = torch.tensor(self.lr_value, dtype=torch.float32, device=device)
+        self.lr_value = float(group["lr"])
+        self.lr = torch.full((), self.lr_value, dtype=torch.float32, device=device)
+        self.numbers = _numbers(group)  # as at the last step
         self.graph = None
         self.reported = None
-        self.eager_steps = 0
+        self.steady_steps = 0  # eager steps in a row with the same numbers
+        self.moving = False  # the numbers changed since a capture
 
     def _body(self):
         X, Y, sw = self.arrays
@@ -71,33 +97,44 @@ class GraphedStep:
             torch.index_select(sw, 0, self.idx, out=self.swb)
             sw_sum = self.swb.sum()
         reported = self.step(self.Xb, self.Yb, self.swb, sw_sum)
-        self.adam.step(lr=self.lr)
+        self.update(lr=self.lr)
         return reported
 
     def __call__(self, idx: torch.Tensor) -> torch.Tensor:
         """Train on the rows ``idx`` (a device tensor of ``batch_size`` indices);
         return the reported loss (a 0-d tensor, overwritten by the next call)."""
-        lr = float(self.adam.optimizer.param_groups[0]["lr"])
+        group = self.optimizer.param_groups[0]
+        lr = float(group["lr"])
         if lr != self.lr_value:
             self.lr.fill_(lr)
             self.lr_value = lr
+        numbers = _numbers(group)
+        if numbers != self.numbers:
+            # A replay would use the captured numbers: step eagerly until they
+            # settle, and once they have moved, capture again only if they stay.
+            self.numbers, self.steady_steps = numbers, 0
+            if self.graph is not None:
+                self.graph, self.moving = None, True
         self.idx.copy_(idx)
         if self.graph is not None:
             self.graph.replay()
             return self.reported
-        current = torch.cuda.current_stream(self.idx.device)
-        if self.eager_steps < self.warmup:
-            self.eager_steps += 1
-            side = torch.cuda.Stream(self.idx.device)
-            side.wait_stream(current)
-            with torch.cuda.stream(side):
-                reported = self._body()
-            current.wait_stream(side)
-            reported.record_stream(current)  # made on the side stream, read on this one
-            return reported
+        if self.steady_steps < self.warmup * (10 if self.moving else 1):
+            self.steady_steps += 1
+            return self._eager()
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             self.reported = self._body()
         self.graph = graph
         graph.replay()  # the capture only recorded this batch's step
         return self.reported
+
+    def _eager(self):
+        current = torch.cuda.current_stream(self.idx.device)
+        side = torch.cuda.Stream(self.idx.device)
+        side.wait_stream(current)
+        with torch.cuda.stream(side):
+            reported = self._body()
+        current.wait_stream(side)
+        reported.record_stream(current)  # made on the side stream, read on this one
+        return reported

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ._cuda_graph import GraphedStep
+from ._cuda_graph import GraphedStep, replayable_update
 from ._fast_mlp import FastAdamStep
 from ._losses import OUTPUT_ACTIVATIONS
 
@@ -225,7 +225,8 @@ def train_stochastic(
     cuda_graph : bool, default=False
         Replay the step and the Adam update of every full-size batch from a
         CUDA graph (:class:`sknn._cuda_graph.GraphedStep`). Needs ``train``
-        on a CUDA device and an optimizer :class:`FastAdamStep` supports.
+        on a CUDA device and an optimizer
+        :func:`sknn._cuda_graph.supports_graphs` accepts.
 
     Returns
     -------
@@ -261,9 +262,10 @@ def train_stochastic(
     optimizer_step = optimizer.step if adam is None else adam.step
     graphed = None
     if cuda_graph:
-        if adam is None or train.X.device.type != "cuda" or cast is not None:
-            raise ValueError("cuda_graph needs CUDA tensors and an optimizer FastAdamStep steps")
-        graphed = GraphedStep(step, adam, arrays, batch_size)
+        update = replayable_update(optimizer, adam)
+        if update is None or train.X.device.type != "cuda" or cast is not None:
+            raise ValueError("cuda_graph needs CUDA tensors and sknn's fused Adam update")
+        graphed = GraphedStep(step, optimizer, update, arrays, batch_size)
         # Replays read their rows through an index, also in the data's order.
         rows = torch.arange(n, device=train.X.device)
     module.train()

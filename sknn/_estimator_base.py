@@ -26,6 +26,7 @@ from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight
 from torch import nn
 
+from ._cuda_graph import supports_graphs
 from ._device import (
     AUTOCAST_DTYPES,
     DTYPES,
@@ -38,7 +39,7 @@ from ._device import (
     training_inputs,
 )
 from ._engine import StoppingRule, TensorData, make_autograd_step, train_stochastic
-from ._fast_mlp import EXTRA_LOSSES, FastAdamStep, ManualMLPGrad, make_fast_step
+from ._fast_mlp import EXTRA_LOSSES, ManualMLPGrad, make_fast_step
 from ._fast_mlp import OUTPUTS as FAST_OUTPUTS
 from ._fitted_state import FittedNetworkMixin
 from ._lbfgs import train_lbfgs
@@ -409,7 +410,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             optimizer, schedule = self._optimizer, self._schedule
         else:
             optimizer, schedule = self._make_optimizer(steps, incremental)
-        if self.cuda_graphs and not FastAdamStep.supports(optimizer):
+        if self.cuda_graphs and not supports_graphs(optimizer):
             raise ValueError(
                 "cuda_graphs=True replays sknn's fused Adam update, which this optimizer "
                 f"(solver={self.solver!r}, optimizer_kwargs={self.optimizer_kwargs!r}) does not "

@@ -101,8 +101,10 @@ class _Buffers:
         # Scalars as 0-d tensors of the compute dtype: ``t.mul_(python_float)``
         # wraps the float into a fresh tensor and casts it on every call
         # (measured ~2 us each on CPU); a cached tensor operand avoids both.
+        # ``full`` fills on the device: ``torch.tensor`` would copy from the
+        # host, which waits for the GPU.
         def scalar(v):
-            return torch.tensor(v, dtype=dtype, device=device)
+            return torch.full((), v, dtype=dtype, device=device)
 
         self.inv = scalar(1.0 / n)
         self.neg_inv = scalar(-1.0 / n)

@@ -70,16 +70,18 @@ class LeanAdam:
             )
         return self._lists
 
-    def step(self, closure=None):
-        """One Adam update from the gradients in ``p.grad``."""
+    def step(self, closure=None, lr=None):
+        """One Adam update from the gradients in ``p.grad``; ``lr``, if given,
+        replaces the group's rate (a float32 tensor on the parameters' device,
+        which a CUDA graph can replay)."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
         group = self.param_groups[0]
         params, steps, exp_avgs, exp_avg_sqs = self._moments()
-        fused_adam_(params, exp_avgs, exp_avg_sqs, steps, lr=group["lr"], betas=group["betas"],
-                    eps=group["eps"])
+        fused_adam_(params, exp_avgs, exp_avg_sqs, steps, lr=group["lr"] if lr is None else lr,
+                    betas=group["betas"], eps=group["eps"])
         return loss
 
     def __deepcopy__(self, memo):

@@ -12,9 +12,10 @@ from _targets import TARGETS, X
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sknn import TorchMLPClassifier, TorchMLPRegressor
-from sknn._cuda_graph import GraphedStep
+from sknn._cuda_graph import GraphedStep, replayable_update, supports_graphs
 from sknn._engine import make_autograd_step
 from sknn._fast_mlp import FastAdamStep, make_fast_step
+from sknn._lean_adam import LeanAdam
 from sknn._losses import make_loss
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
@@ -46,9 +47,10 @@ def test_needs_a_cuda_device():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("lean", [True, False], ids=["LeanAdam", "torch Adam"])
 @pytest.mark.parametrize("hand_derived", [True, False], ids=["hand-derived", "autograd"])
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-def test_replayed_body_equals_the_eager_step(hand_derived, weighted):
+def test_replayed_body_equals_the_eager_step(hand_derived, weighted, lean):
     """What the graph records, run eagerly on the CPU: the same updates as the
     engine's step with the learning rate as a float."""
     torch.manual_seed(0)
@@ -69,9 +71,14 @@ def test_replayed_body_equals_the_eager_step(hand_derived, weighted):
         else:
             loss_fn = make_loss("log_loss", Y.shape[1])
             step = make_autograd_step(module, loss_fn, 1e-3, weights)
-        optimizer = torch.optim.Adam(module.parameters(), lr=0.01)
-        adam = FastAdamStep(optimizer)
-        body = GraphedStep(step, adam, (Xt, Y, sw), batch_size=32)
+        if lean:  # solver="adam"'s defaults
+            optimizer = LeanAdam(module.parameters(), lr=0.01)
+            eager_update = optimizer.step
+        else:
+            optimizer = torch.optim.Adam(module.parameters(), lr=0.01)
+            eager_update = FastAdamStep(optimizer).step
+        assert supports_graphs(optimizer)
+        body = GraphedStep(step, optimizer, eager_update, (Xt, Y, sw), batch_size=32)
         losses = []
         for idx, lr in zip(batches, [0.01, 0.01, 0.003, 0.003]):  # a schedule moves the rate
             if graphed:  # the rate comes from the tensor alone (the group keeps 0.01)
@@ -82,7 +89,7 @@ def test_replayed_body_equals_the_eager_step(hand_derived, weighted):
                 optimizer.param_groups[0]["lr"] = lr
                 swb = None if sw is None else sw[idx]
                 losses.append(step(Xt[idx], Y[idx], swb, 32 if sw is None else swb.sum()).item())
-                adam.step()
+                eager_update()
         models.append((losses, [p.detach().clone() for p in module.parameters()]))
     (la, pa), (lb, pb) = models
     np.testing.assert_allclose(la, lb, rtol=1e-6)
@@ -90,8 +97,21 @@ def test_replayed_body_equals_the_eager_step(hand_derived, weighted):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
+def test_which_updates_a_graph_can_replay():
+    params = [torch.nn.Parameter(torch.zeros(3))]
+    adam = torch.optim.Adam(params)
+    assert replayable_update(adam, FastAdamStep(adam)) is not None
+    # scikit-learn's eps placement is corrected on the host at every step.
+    assert replayable_update(adam, FastAdamStep(adam, eps_mode="sklearn")) is None
+    assert not supports_graphs(torch.optim.Adam(params, amsgrad=True))
+    assert not supports_graphs(torch.optim.SGD(params, lr=0.1))
+    assert supports_graphs(LeanAdam(params, lr=0.1))
+
+
 CONFIGS = {
     "defaults": {},
+    "adam, cosine schedule": {"lr_scheduler": "cosine"},
+    # One-cycle moves Adam's beta1 at every batch too: those steps run eagerly.
     "adamw, onecycle per batch": {"solver": "adamw", "lr_scheduler": "onecycle"},
     "batch norm, prelu": {"normalization": "batch", "activation": "prelu"},
     "layer norm, huber": {"normalization": "layer", "loss": "huber"},
