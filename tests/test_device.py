@@ -76,3 +76,22 @@ def test_lazy_cast_only_views_c_ordered_float64_cpu_arrays(monkeypatch):
         assert cast is None and tensor.dtype == torch.float32
     tensor, cast = device.training_inputs(X, torch.float64, cpu)
     assert cast is None
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_cuda_fit_follows_the_cpu_fit(monkeypatch, early_stopping):
+    """The same shuffles and steps on both devices (the GPU draws each next
+    epoch's order ahead): float64 models agree to round-off."""
+    monkeypatch.setattr(base, "_NUMPY_PATH", False)  # the torch step on both
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 5))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0)
+    common = dict(hidden_layer_sizes=(8,), batch_size=32, max_iter=12, random_state=0,
+                  compute_dtype="float64", early_stopping=early_stopping, n_iter_no_change=3)
+    cpu = TorchMLPClassifier(device="cpu", **common).fit(X, y)
+    gpu = TorchMLPClassifier(device="cuda", **common).fit(X, y)
+    assert gpu.n_iter_ == cpu.n_iter_
+    np.testing.assert_allclose(gpu.loss_curve_, cpu.loss_curve_, rtol=1e-9)
+    for a, b in zip(gpu.coefs_, cpu.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
