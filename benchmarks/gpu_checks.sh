@@ -23,7 +23,7 @@ timeout "${BENCH_LIMIT:-180}" $PY benchmarks/bench_gpu.py 2>&1 | tee "$OUT/bench
 
 echo "== tests on CUDA"
 timeout "${TEST_LIMIT:-240}" $PY -m pytest -q -n "${WORKERS:-8}" -m "not docs" \
-    -p no:cacheprovider --timeout 120 --durations=15 -o addopts="-rfE" \
+    -p no:cacheprovider --durations=15 -o addopts="-rfE" \
     ${TESTS:-tests} > "$OUT/pytest.txt" 2>&1
 echo "pytest exit: $?"
 grep -E "^(FAILED|ERROR)|passed|failed" "$OUT/pytest.txt" | cut -c1-300 | tail -60
