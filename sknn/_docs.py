@@ -129,7 +129,7 @@ cuda_graphs : bool, default=False
     Replay each full-size batch's training step (the batch's gather, forward,
     backward and Adam update) from a CUDA graph: one launch instead of a few
     dozen. Pays off on a GPU when launching kernels takes longer than running
-    them: TensorFloat-32 or bfloat16 matmuls, or small networks. Needs a CUDA
+    them, as with TensorFloat-32 or bfloat16 matmuls. Needs a CUDA
     device, ``solver='adam'`` or ``'adamw'``, and no dropout or RReLU (a
     replay would repeat their random draws). A ragged last batch runs as
     usual. Results equal those of ``cuda_graphs=False`` up to round-off.

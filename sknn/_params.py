@@ -95,14 +95,23 @@ PARAMETER_CONSTRAINTS: dict = {
 }
 
 
+#: Adam options the fused update that a graph replays does not have.
+_UNREPLAYABLE_ADAM_OPTIONS = ("amsgrad", "maximize", "capturable", "differentiable")
+
+
 def _check_cuda_graphs_options(est) -> None:
     """What a replayed step cannot do: whole-data steps, other optimizers, random draws."""
     if est.solver == "lbfgs":
         raise _invalid(est, "cuda_graphs", "has no effect with solver='lbfgs' (it does not "
                        "train in mini-batches); leave it False.")
-    if isinstance(est.solver, str) and est.solver not in ("adam", "adamw"):
+    if est.solver not in ("adam", "adamw", torch.optim.Adam, torch.optim.AdamW):
         raise _invalid(est, "cuda_graphs", "replays sknn's fused Adam update and needs "
                        f"solver='adam' or 'adamw'; got solver={est.solver!r}.")
+    unreplayable = [k for k in _UNREPLAYABLE_ADAM_OPTIONS if (est.optimizer_kwargs or {}).get(k)]
+    if unreplayable:
+        raise _invalid(est, "cuda_graphs", "replays sknn's fused Adam update, which has no "
+                       f"{' or '.join(unreplayable)}; drop it from optimizer_kwargs or leave "
+                       "cuda_graphs False.")
     random_activation = isinstance(make_activation(est.activation, est.activation_kwargs),
                                    nn.RReLU)
     if random_activation or np.any(np.asarray(est.dropout, dtype=float) > 0):
@@ -112,7 +121,7 @@ def _check_cuda_graphs_options(est) -> None:
 
 
 def check_graph_device(est, device: torch.device) -> None:
-    """``cuda_graphs=True`` needs the device it was resolved to to be a GPU."""
+    """Raise unless ``device`` (the ``device`` parameter, resolved) is a CUDA device."""
     if device.type != "cuda":
         raise ValueError(f"cuda_graphs=True needs a CUDA device; device={est.device!r} "
                          f"resolves to {str(device)!r} on this machine.")

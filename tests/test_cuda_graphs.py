@@ -26,6 +26,8 @@ SW = rng.uniform(0.5, 2.0, size=len(X))
 @pytest.mark.parametrize("params, message", [
     ({"solver": "lbfgs"}, "has no effect with solver='lbfgs'"),
     ({"solver": "sgd"}, "needs solver='adam' or 'adamw'; got solver='sgd'"),
+    ({"solver": torch.optim.NAdam}, "needs solver='adam' or 'adamw'"),
+    ({"optimizer_kwargs": {"amsgrad": True}}, "which has no amsgrad; drop it"),
     ({"dropout": 0.1}, "cannot replay dropout or RReLU"),
     ({"dropout": [0.0, 0.2], "hidden_layer_sizes": (4, 4)}, "cannot replay dropout or RReLU"),
     ({"activation": "rrelu"}, "cannot replay dropout or RReLU"),
