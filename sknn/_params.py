@@ -95,6 +95,16 @@ PARAMETER_CONSTRAINTS: dict = {
 }
 
 
+def _check_float32_training(est, name: str, default, why: str) -> None:
+    """``name`` acts on float32 training by a stochastic solver only."""
+    if est.solver == "lbfgs":
+        raise _invalid(est, name, "has no effect with solver='lbfgs' (it trains in float64); "
+                       f"leave it {default!r}.")
+    if est.compute_dtype != "float32":
+        raise _invalid(est, name, f"needs compute_dtype='float32' ({why}); "
+                       f"got compute_dtype={est.compute_dtype!r}.")
+
+
 #: Adam options the fused update that a graph replays does not have.
 _UNREPLAYABLE_ADAM_OPTIONS = ("amsgrad", "maximize", "capturable", "differentiable")
 
@@ -194,19 +204,10 @@ def check_options(est, hidden: list[int]) -> None:
     except ValueError as exc:
         raise _invalid(est, "device", str(exc)) from None
     if est.autocast is not None:
-        if est.solver == "lbfgs":
-            raise _invalid(est, "autocast", "has no effect with solver='lbfgs' (it trains in "
-                           "float64); leave it None.")
-        if est.compute_dtype != "float32":
-            raise _invalid(est, "autocast", "needs compute_dtype='float32' (the precision of "
-                           f"the weights it keeps); got compute_dtype={est.compute_dtype!r}.")
+        _check_float32_training(est, "autocast", None, "the precision of the weights it keeps")
     if est.matmul_precision != "highest":
-        if est.solver == "lbfgs":
-            raise _invalid(est, "matmul_precision", "has no effect with solver='lbfgs' (it "
-                           "trains in float64); leave it 'highest'.")
-        if est.compute_dtype != "float32":
-            raise _invalid(est, "matmul_precision", "applies to float32 matmuls only and needs "
-                           f"compute_dtype='float32'; got compute_dtype={est.compute_dtype!r}.")
+        _check_float32_training(est, "matmul_precision", "highest",
+                                "it sets how float32 matmuls compute")
     if est.cuda_graphs:
         _check_cuda_graphs_options(est)
     if est.solver == "lbfgs":
