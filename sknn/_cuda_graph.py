@@ -153,8 +153,13 @@ class GraphedStep:
             graph.capture_begin()
             try:
                 self.reported = self._body()
-            finally:
-                graph.capture_end()
+            except BaseException:
+                try:
+                    graph.capture_end()
+                except RuntimeError:
+                    pass  # the capture is broken already: the body's error is the one to show
+                raise
+            graph.capture_end()
 
         self._on_side_stream(record)
         return graph
