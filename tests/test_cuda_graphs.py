@@ -110,6 +110,69 @@ def test_which_updates_a_graph_can_replay():
     assert supports_graphs(LeanAdam(params, lr=0.1))
 
 
+def _decisions(monkeypatch, calls, between=lambda i, optimizer, graphed: None):
+    """What GraphedStep does at each of ``calls`` full batches, on the CPU: its
+    CUDA parts (side-stream steps, the capture, the replay) become markers
+    around the same body."""
+    events = []
+
+    class Recorded:
+        def __init__(self, owner):
+            self.owner = owner
+
+        def replay(self):
+            events.append("replay")
+            self.owner.reported = self.owner._body()
+
+    monkeypatch.setattr(GraphedStep, "_eager", lambda self: events.append("eager") or self._body())
+    monkeypatch.setattr(GraphedStep, "_capture",
+                        lambda self: events.append("capture") or Recorded(self))
+    params = [torch.nn.Parameter(torch.zeros(3, 2))]
+
+    def step(Xb, Yb, swb, sw_sum):
+        params[0].grad = torch.ones_like(params[0])
+        return Xb.sum()
+
+    optimizer = torch.optim.Adam(params, lr=0.01)
+    adam = FastAdamStep(optimizer)
+    graphed = GraphedStep(step, optimizer, adam.step, (torch.ones(90, 2), torch.ones(90, 3), None),
+                          batch_size=32)
+    for i in range(calls):
+        graphed(torch.arange(32))
+        between(i, optimizer, graphed)
+    return events
+
+
+def test_replay_decisions_follow_the_optimizer(monkeypatch):
+    # Two eager warm-up steps, then one capture (replayed at once for its own
+    # batch), replayed from then on.
+    assert _decisions(monkeypatch, 6) == ["eager"] * 2 + ["capture"] + ["replay"] * 4
+
+    # A schedule moving the learning rate keeps the graph: the rate is a tensor.
+    def decay(i, optimizer, graphed):
+        optimizer.param_groups[0]["lr"] *= 0.5
+        assert graphed.lr.item() == pytest.approx(0.01 * 0.5 ** i)
+
+    assert _decisions(monkeypatch, 6, decay).count("replay") == 4
+
+    # Betas moved at every step (one-cycle): always eager, never captured.
+    def cycle(i, optimizer, graphed):
+        optimizer.param_groups[0]["betas"] = (0.85 + 0.01 * i, 0.999)
+
+    assert set(_decisions(monkeypatch, 12, cycle)) == {"eager"}
+
+    # Moved once after the capture: eager until they have held for 20 steps,
+    # then captured again with the new numbers.
+    def once(i, optimizer, graphed):
+        if i == 4:
+            optimizer.param_groups[0]["betas"] = (0.8, 0.999)
+
+    events = _decisions(monkeypatch, 30, once)
+    assert events[:6] == ["eager"] * 2 + ["capture"] + ["replay"] * 3  # calls 1-5
+    assert events[6:26] == ["eager"] * 20  # calls 6-25
+    assert events[26:] == ["capture"] + ["replay"] * 5  # calls 26-30
+
+
 CONFIGS = {
     "defaults": {},
     "adam, cosine schedule": {"lr_scheduler": "cosine"},
@@ -159,3 +222,24 @@ def test_graphed_mixed_precision_fit_fits_as_well():
     # bfloat16 products: the same steps up to bfloat16 rounding, far from float32's.
     np.testing.assert_allclose(graphed.loss_curve_, eager.loss_curve_, rtol=2e-2)
     assert graphed.score(X, y) >= eager.score(X, y) - 0.05
+
+
+@needs_cuda
+@pytest.mark.parametrize("schedule, expected", [(None, 6 * 2 - 2), ("onecycle", 0)])
+def test_full_batches_are_replayed(monkeypatch, schedule, expected):
+    """The graph really runs: every full batch after the two eager warm-up
+    steps is a replay. One-cycle moves beta1 at every batch, so no graph is
+    captured (test_replay_decisions_follow_the_optimizer's numbers, on the CPU)."""
+    replays = []
+    replay = torch.cuda.CUDAGraph.replay
+
+    def counted(self):
+        replays.append(1)
+        return replay(self)
+
+    monkeypatch.setattr(torch.cuda.CUDAGraph, "replay", counted)
+    Estimator, y = TARGETS["multiclass"]
+    # 90 rows in batches of 32: two full batches per epoch, for 6 epochs.
+    Estimator((16,), batch_size=32, max_iter=6, random_state=0, device="cuda", cuda_graphs=True,
+              solver="adamw", lr_scheduler=schedule).fit(X, y)
+    assert len(replays) == expected
