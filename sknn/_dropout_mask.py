@@ -72,7 +72,10 @@ class DropoutMask:
         self.mask = torch.empty(shape, dtype=dtype, device=device)
         self._threshold = keep_threshold(p)
         # The scale rounded to the mask's dtype, as torch rounds a 0-d operand.
-        self._scale = torch.tensor(1.0 / (1.0 - p), dtype=dtype, device=device)
+        # ``full`` fills on the device: the autograd path's Dropout builds a
+        # mask at every step, and ``torch.tensor`` would copy from the host,
+        # which waits for the GPU.
+        self._scale = torch.full((), 1.0 / (1.0 - p), dtype=dtype, device=device)
         self._zero = torch.zeros((), dtype=dtype, device=device)
         self.array = None
         if self.mask.device.type == "cpu" and dtype in _NUMPY_DTYPES:

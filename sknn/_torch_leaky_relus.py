@@ -29,6 +29,7 @@ def _buffers(cache, like, count):
         buffers = cache[like.shape] = (*(torch.empty_like(like) for _ in range(count)), one)
     return buffers
 
+
 class TorchPReLU:
     """One hidden layer's ``nn.PReLU`` (one slope, or one per unit).
 

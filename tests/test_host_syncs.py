@@ -89,6 +89,8 @@ CUDA_CONFIGS = {
     **{name: CONFIGS[name] for name in ["hand-derived step", "autograd step",
                                         "batch norm and prelu", "rrelu", "autocast",
                                         "early stopping", "dropout"]},
+    # The autograd path's Dropout draws a fresh mask at every step.
+    "autograd step with dropout": {"activation": torch.nn.Hardshrink, "dropout": 0.2},
     "cuda graphs": {"cuda_graphs": True},
     "cuda graphs, autocast": {"cuda_graphs": True, "autocast": "bfloat16"},
 }
