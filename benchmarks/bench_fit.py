@@ -38,6 +38,7 @@ from _common import (
     timed_fit,
     training_flops,
 )
+from _floor import matmul_floor
 
 # Targets from issue 5, as ratios sknn_time / peer_time (lower is better).
 TARGET_VS_SKLEARN = {"tiny": 0.33}
@@ -94,6 +95,11 @@ def run_case(case, libs, repeats, quick):
                 per_repeat = [a / b for a, b in zip(times[lib], times[peer])]
                 entry[f"ratio_vs_{peer}"] = median(per_repeat)
         result["libs"][lib] = entry
+    result["matmul_floor"] = {
+        threads: matmul_floor(result["n_features"], case.hidden, result["n_classes"],
+                              result["n_train"], result["batch"], case.epochs, threads)
+        for threads in sorted({1, torch.get_num_threads()})
+    }
     if case.name == "large":
         flops = training_flops(
             result["n_features"],
@@ -159,6 +165,31 @@ def print_result(result, peak):
         print(line)
     for desc, ok in check_targets(result):
         print(f"  sknn target: {desc}: {'PASS' if ok else 'FAIL'}")
+    print_floor(result)
+
+
+def print_floor(result):
+    """The case's matmul floor (``_floor.matmul_floor``) against the fit times."""
+    floors = result["matmul_floor"]
+    threads = max(floors)
+    best = floors[threads]
+    parts = [f"{s:.3f} s on {t} thread{'s' if t > 1 else ''}" for t, s in floors.items()]
+    line = f"  matmul floor (the products alone, float32): {', '.join(parts)}"
+    libs = result["libs"]
+    shares = [f"{best / libs[p]['fit_time']:.2f}x {p}" for p in PEERS if p in libs]
+    if shares:
+        line += f" = {', '.join(shares)}"
+    if "sknn" in libs:
+        line += f"; sknn's fit is {libs['sknn']['fit_time'] / best:.1f}x it"
+    print(line)
+    skorch = libs.get("skorch")
+    if skorch is not None and best > TARGET_VS_SKORCH * skorch["fit_time"]:
+        print(f"  {TARGET_VS_SKORCH}x skorch is below the floor: no float32 fit reaches it here")
+    elif skorch is not None and "sknn" in libs:
+        room = TARGET_VS_SKORCH * skorch["fit_time"] - best
+        steps = result["epochs"] * -(-result["n_train"] // result["batch"])
+        print(f"  {TARGET_VS_SKORCH}x skorch leaves {room:.3f} s beyond the floor: "
+              f"{1e6 * room / steps:.0f} us per step for everything else")
 
 
 def main(argv=None):

@@ -88,3 +88,27 @@ def test_bench_activations_restores_the_rules(capsys):
     out = capsys.readouterr().out
     assert "step uses" in out and "MLPClassifier s" in out
     assert as_rule("tanh").numpy_threads == 2
+
+
+def test_matmul_floor_times_the_training_flops():
+    import torch
+    from _common import training_flops
+    from _floor import epoch_products, matmul_floor
+
+    # 130 rows in batches of 50: two full batches and a ragged one of 30.
+    products = epoch_products(7, (11, 13), 3, 130, 50)
+    flops = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b, _ in products)
+    assert flops == training_flops(7, (11, 13), 3, 130, 1)
+    assert all(out.shape == (a.shape[0], b.shape[1]) for a, b, out in products)
+    before = torch.get_num_threads()
+    assert matmul_floor(7, (11, 13), 3, 130, 50, epochs=4, threads=1, repeats=1) > 0
+    assert torch.get_num_threads() == before
+
+
+def test_bench_fit_prints_the_floor(capsys):
+    import bench_fit
+
+    bench_fit.main(["--cases", "tiny", "--quick", "--repeats", "1", "--libs", "sknn,sklearn"])
+    out = capsys.readouterr().out
+    assert "matmul floor (the products alone, float32)" in out and "x sklearn" in out
+    assert "sknn's fit is" in out
