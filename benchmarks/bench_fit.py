@@ -171,25 +171,26 @@ def print_result(result, peak):
 def print_floor(result):
     """The case's matmul floor (``_floor.matmul_floor``) against the fit times."""
     floors = result["matmul_floor"]
+    libs = result["libs"]
+    parts = [f"{t} thread{'s' if t > 1 else ''} {s:.3f} s" for t, s in floors.items()]
+    line = f"  matmul floor (the products alone, float32): {', '.join(parts)}"
+    if "sknn" in libs:
+        ratios = " and ".join(f"{libs['sknn']['fit_time'] / s:.1f}x" for s in floors.values())
+        line += f"; sknn's fit is {ratios} {'those' if len(floors) > 1 else 'that'}"
+    print(line)
     threads = max(floors)
     best = floors[threads]
-    parts = [f"{s:.3f} s on {t} thread{'s' if t > 1 else ''}" for t, s in floors.items()]
-    line = f"  matmul floor (the products alone, float32): {', '.join(parts)}"
-    libs = result["libs"]
-    shares = [f"{best / libs[p]['fit_time']:.2f}x {p}" for p in PEERS if p in libs]
+    shares = [f"{best / libs[p]['fit_time']:.2f}x {p}'s fit" for p in PEERS if p in libs]
     if shares:
-        line += f" = {', '.join(shares)}"
-    if "sknn" in libs:
-        line += f"; sknn's fit is {libs['sknn']['fit_time'] / best:.1f}x it"
-    print(line)
+        print(f"  the {threads}-thread floor is {', '.join(shares)}")
     skorch = libs.get("skorch")
     if skorch is not None and best > TARGET_VS_SKORCH * skorch["fit_time"]:
         print(f"  {TARGET_VS_SKORCH}x skorch is below the floor: no float32 fit reaches it here")
     elif skorch is not None and "sknn" in libs:
         room = TARGET_VS_SKORCH * skorch["fit_time"] - best
         steps = result["epochs"] * -(-result["n_train"] // result["batch"])
-        print(f"  {TARGET_VS_SKORCH}x skorch leaves {room:.3f} s beyond the floor: "
-              f"{1e6 * room / steps:.0f} us per step for everything else")
+        print(f"  {TARGET_VS_SKORCH}x skorch leaves {room:.3f} s beyond the {threads}-thread "
+              f"floor: {1e6 * room / steps:.0f} us per step for everything else")
 
 
 def main(argv=None):

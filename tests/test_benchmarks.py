@@ -110,5 +110,5 @@ def test_bench_fit_prints_the_floor(capsys):
 
     bench_fit.main(["--cases", "tiny", "--quick", "--repeats", "1", "--libs", "sknn,sklearn"])
     out = capsys.readouterr().out
-    assert "matmul floor (the products alone, float32)" in out and "x sklearn" in out
+    assert "matmul floor (the products alone, float32)" in out and "x sklearn's fit" in out
     assert "sknn's fit is" in out
