@@ -178,11 +178,11 @@ def print_floor(result):
         ratios = " and ".join(f"{libs['sknn']['fit_time'] / s:.1f}x" for s in floors.values())
         line += f"; sknn's fit is {ratios} {'those' if len(floors) > 1 else 'that'}"
     print(line)
-    threads = max(floors)
+    threads = min(floors, key=floors.get)
     best = floors[threads]
     shares = [f"{best / libs[p]['fit_time']:.2f}x {p}'s fit" for p in PEERS if p in libs]
     if shares:
-        print(f"  the {threads}-thread floor is {', '.join(shares)}")
+        print(f"  the {threads}-thread floor (the lower) is {', '.join(shares)}")
     skorch = libs.get("skorch")
     if skorch is not None and best > TARGET_VS_SKORCH * skorch["fit_time"]:
         print(f"  {TARGET_VS_SKORCH}x skorch is below the floor: no float32 fit reaches it here")
