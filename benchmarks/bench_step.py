@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_step.py                 # tiny, small, medium nets
     python benchmarks/bench_step.py --steps 300 --rounds 7
     python benchmarks/bench_step.py --threads 1 --nets tiny,small,medium,wide,deep
+    python benchmarks/bench_step.py --compile --nets small,medium,large
 
 Variants (all float32, softmax/cross-entropy, ReLU, L2 alpha=1e-4 as in
 scikit-learn, Adam lr=1e-3):
@@ -19,7 +20,15 @@ scikit-learn, Adam lr=1e-3):
 * ``numpy+lean``: ``sknn._numpy_mlp.NumpyMLPStep``, the same gradient and
   Adam update in numpy on a flat copy of the parameters (what sknn runs when
   a step is at most ``NUMPY_MAX_WORK`` multiply-adds). ``--threads 1`` also
-  limits numpy's BLAS to one thread, as sknn does for such steps.
+  limits numpy's BLAS to one thread, as sknn does for such steps. Without it
+  the variant shows why sknn does: its Adam update is torch's fused kernel,
+  and BLAS's and torch's threads spin against each other at every step;
+* ``compiled+fused`` (with ``--compile``): the autograd forward and backward
+  under ``torch.compile`` (inductor's default mode), then
+  ``Adam(fused=True)``. Its warm-up -- compiling, for the full and the ragged
+  batch size -- is timed and printed, with the steps it takes a faster step to
+  win that time back against ``autograd+fused`` and against sknn's step
+  (``manual+raw_fused`` or ``numpy+lean``, whichever is faster).
 
 Rounds alternate the variants; each round times ``--steps`` consecutive
 steps (cycling over minibatch slices of a permuted data set) and reports
@@ -130,7 +139,24 @@ def make_variant(name, shape):
     else:
         opt = torch.optim.Adam(params, lr=LR, **{opt_kind: True})
 
-    if name.startswith("numpy"):
+    if name.startswith("compiled"):
+
+        def fwd_bwd(xb, yb):
+            loss = F.cross_entropy(net(xb), yb)
+            pen = sum((w * w).sum() for w in weights) * (0.5 * ALPHA / xb.shape[0])
+            (loss + pen).backward()
+            return loss
+
+        compiled = torch.compile(fwd_bwd)
+
+        def step(i):
+            a, b = slices[i % len(slices)]
+            opt.zero_grad(set_to_none=True)
+            loss = compiled(X[a:b], y[a:b])
+            opt.step()
+            return loss
+
+    elif name.startswith("numpy"):
         numpy_step = NumpyMLPStep(weights, biases, opt, "relu", "softmax", ALPHA)
         Xn, Yn = X.numpy(), Y.numpy()
 
@@ -167,6 +193,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=200, help="steps timed per round")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (median)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    parser.add_argument("--compile", action="store_true",
+                        help="add the torch.compile'd autograd step and its compile time")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -181,6 +209,8 @@ def main(argv=None):
         "manual+raw_fused",
         "numpy+lean",
     ]
+    if args.compile:
+        variants.append("compiled+fused")
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; µs/step, "
         f"median of {args.rounds} rounds x {args.steps} steps; ratio = per-round "
@@ -188,10 +218,17 @@ def main(argv=None):
     )
     for net_name in args.nets.split(","):
         shape = NETS[net_name]
+        if args.compile:
+            # A fresh compiler cache per network: the step is the same code
+            # object each time, and dynamo stops compiling it after a few.
+            torch._dynamo.reset()
         steps = {v: make_variant(v, shape) for v in variants}
-        for v in variants:  # warm-up: buffers, optimizer state, lazy init
+        warm_up = {}
+        for v in variants:  # warm-up: buffers, optimizer state, lazy init, compiling
+            t0 = time.perf_counter()
             for i in range(20):
                 steps[v](i)
+            warm_up[v] = time.perf_counter() - t0
         per = {v: [] for v in variants}
         for r in range(args.rounds):
             order = variants[r % len(variants) :] + variants[: r % len(variants)]
@@ -207,6 +244,25 @@ def main(argv=None):
         for v in variants:
             ratio = statistics.median(a / b for a, b in zip(per[v], base))
             print(f"  {v:<18} {statistics.median(per[v]):8.1f} µs/step   {ratio:5.2f}x")
+        if args.compile:
+            print_compile_payback(per, warm_up)
+
+
+def print_compile_payback(per, warm_up):
+    """The compile time, and the steps it takes a faster step to win it back."""
+    us = {v: statistics.median(t) for v, t in per.items()}
+    compiled = us["compiled+fused"]
+    # The warm-up's 20 steps would have cost this much without compiling.
+    compile_s = warm_up["compiled+fused"] - 20 * compiled / 1e6
+    print(f"  compiling (20 warm-up steps, less their steady cost): {compile_s:.2f} s")
+    sknn_step = min(("manual+raw_fused", "numpy+lean"), key=us.get)
+    for other in ("autograd+fused", sknn_step):
+        gain = us[other] - compiled
+        if gain > 0:
+            verdict = f"pays back after {compile_s * 1e6 / gain:,.0f} steps"
+        else:
+            verdict = f"never pays back: {-gain:.1f} µs/step slower"
+        print(f"  compiled+fused against {other}: {verdict}")
 
 
 if __name__ == "__main__":

@@ -52,9 +52,13 @@ __all__ = ["NUMPY_MAX_WORK", "NumpyMLPGradient", "NumpyMLPStep"]
 #: :data:`sknn._device.PARALLEL_WORK`. ``python benchmarks/bench_step.py
 #: --threads 1 --nets tiny,small,medium,wide,deep`` gave numpy/torch 0.52x at 8
 #: thousand, 0.76x at 1.5 million, 0.90x at 5.6 million and 1.0x at 7-12
-#: million (2026-11-25, 2 vCPU AMD EPYC). Above it both run on every core,
-#: where they measured equal at 24 million and numpy 1.12x at 96 million
-#: (``--nets large,large_batch``), so torch keeps that regime.
+#: million (2026-11-25, 2 vCPU AMD EPYC). Above it torch trains on every
+#: core. The numpy step must not run there: with Adam its update is torch's
+#: fused kernel, so every step hands the cores from numpy's BLAS threads to torch's
+#: OpenMP threads and back, and each pool spins while the other works.
+#: ``python benchmarks/bench_step.py --nets small,large`` on two threads gave
+#: the numpy step 8.4 and 8.3 ms a step against torch's 0.20 and 1.13 ms
+#: (2026-11-26).
 NUMPY_MAX_WORK = PARALLEL_WORK
 
 
