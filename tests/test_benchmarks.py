@@ -112,3 +112,13 @@ def test_bench_fit_prints_the_floor(capsys):
     out = capsys.readouterr().out
     assert "matmul floor (the products alone, float32)" in out and "x sklearn's fit" in out
     assert "sknn's fit is" in out
+
+
+def test_bench_step_with_compile(capsys):
+    import bench_step
+
+    bench_step.main(["--nets", "tiny", "--steps", "3", "--rounds", "1", "--compile"])
+    out = capsys.readouterr().out
+    assert "compiled+fused" in out and "numpy+lean" in out
+    assert "compiling (20 warm-up steps" in out
+    assert out.count("compiled+fused against") == 2
