@@ -39,9 +39,12 @@ per-round ratios against ``autograd+foreach``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 
 import torch
@@ -195,7 +198,33 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--compile", action="store_true",
                         help="add the torch.compile'd autograd step and its compile time")
+    parser.add_argument("--warm-cache", action="store_true",
+                        help="with --compile, use inductor's on-disk cache as it is (what a "
+                             "later process pays) instead of an empty one (a first compile)")
     args = parser.parse_args(argv)
+    with _inductor_cache(fresh=args.compile and not args.warm_cache) as cache_root:
+        _run(args, cache_root)
+
+
+@contextlib.contextmanager
+def _inductor_cache(fresh):
+    """A temporary root for inductor's caches (None unless ``fresh``); removed after."""
+    if not fresh:
+        yield None
+        return
+    before = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+    root = tempfile.mkdtemp(prefix="bench_step_inductor_")
+    try:
+        yield root
+    finally:
+        if before is None:
+            os.environ.pop("TORCHINDUCTOR_CACHE_DIR", None)
+        else:
+            os.environ["TORCHINDUCTOR_CACHE_DIR"] = before
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _run(args, cache_root=None):
     if args.threads:
         torch.set_num_threads(args.threads)
         from threadpoolctl import threadpool_limits
@@ -219,9 +248,12 @@ def main(argv=None):
     for net_name in args.nets.split(","):
         shape = NETS[net_name]
         if args.compile:
-            # A fresh compiler cache per network: the step is the same code
-            # object each time, and dynamo stops compiling it after a few.
+            # Dynamo's in-memory cache is reset per network: the step is the
+            # same code object each time, and dynamo stops compiling it after
+            # a few. Inductor's on-disk cache is empty unless --warm-cache.
             torch._dynamo.reset()
+            if cache_root is not None:
+                os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(dir=cache_root)
         steps = {v: make_variant(v, shape) for v in variants}
         warm_up = {}
         for v in variants:  # warm-up: buffers, optimizer state, lazy init, compiling
