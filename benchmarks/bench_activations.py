@@ -1,4 +1,4 @@
-"""The hidden activations' kernels in the torch step: torch's against numpy's.
+"""The hidden activations' kernels in the torch step and in prediction: torch's against numpy's.
 
 Usage::
 
@@ -18,7 +18,13 @@ runs them) of every activation on a float32 array of one large-case layer
 thread count in ``--threads`` (numpy's run on one thread in any case); the
 "step uses" column says which the torch step picks there.
 
-The second table fits the ``large`` case of ``bench_fit.py`` (100 000 rows,
+The second table times the value alone on a prediction chunk (2048 rows x
+256 units, as ``predict`` evaluates plain networks in numpy), float32 and
+float64, with numpy's form and with torch's kernel on one torch thread; the
+"predict uses" column says which :meth:`Pointwise.numpy_apply` picks for
+arrays of that size (``Pointwise.torch_predicts``).
+
+The third table fits the ``large`` case of ``bench_fit.py`` (100 000 rows,
 (256, 256), 3 epochs, batch 256; ``--quick``: 20 000 rows) with each
 activation that has ``numpy_threads`` set, once as shipped and once with
 torch's kernels (``numpy_threads=0``), alternating, median of ``--repeats``
@@ -44,9 +50,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import CASES, TorchMLPClassifier, fit_timed, median, sklearn_like_kwargs
 
-from sknn._pointwise import ACTIVATION_NAMES, IDENTITY, Scratch, as_rule
+from sknn._fitted_state import _CPU_PREDICT_CHUNK
+from sknn._pointwise import ACTIVATION_NAMES, IDENTITY, TORCH_PREDICT_MIN_SIZE, Scratch, as_rule
 
 SHAPE = (256, 256)
+PREDICT_SHAPE = (_CPU_PREDICT_CHUNK, 256)
 SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 
 
@@ -106,6 +114,48 @@ def kernel_table(names, thread_counts, calls):
             picked = "torch" if uses is rule.torch_forward else "numpy"
             row += f" {a:9.1f} {b:7.1f} {b / a:7.2f}x {picked:>9s}"
         print(row, flush=True)
+
+
+def predict_us(rule, forms, dtype, calls):
+    """Microseconds per value of a prediction chunk with the rule's ``forms``, best of 5."""
+    g = torch.Generator().manual_seed(0)
+    base = (torch.randn(PREDICT_SHAPE, generator=g) * 2).numpy().astype(dtype)
+    x = base.copy()
+    out = np.empty_like(x) if rule.keeps_input else x
+    scratch = Scratch(PREDICT_SHAPE, dtype)
+
+    def run():
+        np.copyto(x, base)  # in-place rules would otherwise see their own output
+        if forms == "torch":
+            rule.torch_forward(torch.from_numpy(x), torch.from_numpy(out))
+        else:
+            rule.numpy_forward(x, out, scratch)
+    with np.errstate(all="ignore"), threads(1):
+        run()
+        best = min(timeit.repeat(run, number=calls, repeat=5))
+    return best / calls * 1e6
+
+
+def predict_table(names, calls):
+    print(f"\nvalue of one {PREDICT_SHAPE[0]}x{PREDICT_SHAPE[1]} prediction chunk, us, one "
+          f"thread (best of 5; includes restoring the input)")
+    head = f"{'activation':12s}"
+    for dtype in ("float32", "float64"):
+        head += f" {dtype + ' numpy':>13s} {'torch':>7s} {'torch/np':>8s}"
+    print(head + f" {'predict uses':>12s}")
+    for name in names:
+        rule = as_rule(name)
+        if rule is IDENTITY:
+            continue
+        row = f"{name:12s}"
+        for dtype in (np.float32, np.float64):
+            a = predict_us(rule, "numpy", dtype, calls)
+            b = predict_us(rule, "torch", dtype, calls)
+            row += f" {a:13.1f} {b:7.1f} {b / a:7.2f}x"
+        # uses_torch: the rule's numpy form itself calls torch's kernel (gelu's erf).
+        picked = "torch" if rule.torch_predicts or rule.uses_torch else "numpy"
+        print(f"{row} {picked:>12s}", flush=True)
+    print(f"(\"torch\" from {TORCH_PREDICT_MIN_SIZE} values per array on; fewer stay in numpy)")
 
 
 @contextmanager
@@ -177,6 +227,7 @@ def main(argv=None):
         else [n for n in args.fit_activations.split(",") if n]
     )
     kernel_table(names, thread_counts, args.calls)
+    predict_table(names, max(args.calls // 4, 1))
     if fit_names:
         fit_table(fit_names, thread_counts, args.repeats, args.quick)
 

@@ -35,7 +35,10 @@ from torch import nn
 from ._activations import ACTIVATIONS, RReLU, make_activation
 from ._device import thread_budget
 
-__all__ = ["ACTIVATION_NAMES", "IDENTITY", "Pointwise", "Scratch", "as_rule", "pointwise_rule"]
+__all__ = [
+    "ACTIVATION_NAMES", "IDENTITY", "TORCH_PREDICT_MIN_SIZE", "Pointwise", "Scratch", "as_rule",
+    "pointwise_rule",
+]
 
 _aten = torch.ops.aten
 _nn = torch._C._nn
@@ -45,6 +48,12 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 _GELU_BETA = math.sqrt(2.0 / math.pi)
 _GELU_KAPPA = 0.044715
+
+#: Values from which :meth:`Pointwise.numpy_apply` hands a ``torch_predicts``
+#: rule's array to torch's kernel: below it numpy's smaller per-call cost wins
+#: (ReLU broke even at about 1 100 float32 values here), so a single row's
+#: prediction stays in numpy.
+TORCH_PREDICT_MIN_SIZE = 2048
 
 
 class Scratch:
@@ -125,6 +134,13 @@ class Pointwise:
         of a float32 (256, 256) array took 184 us with torch's kernels on
         one thread here, 49 us with numpy's;
         ``python benchmarks/bench_activations.py`` times every rule).
+    torch_predicts : bool, default=False
+        Prediction (:meth:`numpy_apply`) runs the torch forward form on the
+        array's memory, on one torch thread, for arrays of at least
+        :data:`TORCH_PREDICT_MIN_SIZE` values: for these activations torch's
+        kernel is the faster there (``relu`` of a float32 (2048, 256) array:
+        numpy's ``maximum`` 0.25 ms, torch's 0.07 ms; the "prediction" table
+        of ``python benchmarks/bench_activations.py``).
     """
 
     name: str
@@ -136,6 +152,7 @@ class Pointwise:
     numpy_backward: Callable | None = field(repr=False)
     uses_torch: bool = False
     numpy_threads: int = 0
+    torch_predicts: bool = False
 
     def __eq__(self, other):
         return isinstance(other, Pointwise) and (self.name, self.settings) == (
@@ -165,6 +182,10 @@ class Pointwise:
         if self.numpy_forward is None:
             return x
         out = np.empty_like(x) if self.keeps_input else x
+        if self.torch_predicts and x.size >= TORCH_PREDICT_MIN_SIZE:
+            with thread_budget(0):  # see below
+                self.torch_forward(torch.from_numpy(x), torch.from_numpy(out))
+            return out
         # One torch thread: a pool spinning next to numpy's BLAS slows both.
         with np.errstate(over="ignore"), thread_budget(0) if self.uses_torch else nullcontext():
             self.numpy_forward(x, out, Scratch(x.shape, x.dtype))
@@ -235,6 +256,7 @@ _RELU = Pointwise(
     lambda delta, pre, act: _aten.threshold_backward.grad_input(delta, act, 0.0, grad_input=delta),
     lambda pre, out, s: np.maximum(out, 0, out=out),
     _np_relu_backward,
+    torch_predicts=True,
 )
 
 _TANH = Pointwise(
@@ -252,6 +274,7 @@ _LOGISTIC = Pointwise(
     lambda delta, pre, act: _aten.sigmoid_backward.grad_input(delta, act, grad_input=delta),
     lambda pre, out, s: sigmoid(out, out),
     _np_logistic_backward,
+    torch_predicts=True,
 )
 
 
@@ -284,7 +307,7 @@ def _leaky_relu(slope):
         lambda x, out: _nn.leaky_relu(x, slope, out=out),
         lambda delta, x, act: _aten.leaky_relu_backward.grad_input(
             delta, x, slope, False, grad_input=delta),
-        np_forward, np_backward,
+        np_forward, np_backward, torch_predicts=True,
     )
 
 
@@ -401,6 +424,7 @@ _SILU = Pointwise(
     lambda x, out: _nn.silu(x, out=out),
     lambda delta, x, act: _aten.silu_backward.grad_input(delta, x, grad_input=delta),
     _np_silu, _np_silu_backward,
+    torch_predicts=True,
 )
 
 
@@ -466,7 +490,7 @@ def _softplus(beta, threshold):
         lambda x, out: _nn.softplus(x, beta, threshold, out=out),
         lambda delta, x, act: _aten.softplus_backward.grad_input(
             delta, x, beta, threshold, grad_input=delta),
-        np_forward, np_backward,
+        np_forward, np_backward, torch_predicts=True,
     )
 
 
@@ -485,7 +509,7 @@ def _hardtanh(min_val, max_val):
         lambda delta, x, act: _aten.hardtanh_backward.grad_input(
             delta, x, min_val, max_val, grad_input=delta),
         lambda x, out, s: np.clip(x, min_val, max_val, out=out),
-        np_backward,
+        np_backward, torch_predicts=True,
     )
 
 

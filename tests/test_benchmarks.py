@@ -87,6 +87,7 @@ def test_bench_activations_restores_the_rules(capsys):
                             "tanh", "--calls", "2", "--repeats", "1", "--quick"])
     out = capsys.readouterr().out
     assert "step uses" in out and "MLPClassifier s" in out
+    assert "predict uses" in out
     assert as_rule("tanh").numpy_threads == 2
 
 

@@ -1,5 +1,6 @@
 """The closed forms of the hidden activations, in torch and numpy, against their definitions."""
 
+import dataclasses
 import warnings
 from contextlib import contextmanager
 
@@ -10,7 +11,13 @@ from _activations import ACTIVATION_CASES, IDS
 
 from sknn import MLPModule
 from sknn._activations import RReLU
-from sknn._pointwise import IDENTITY, Scratch, as_rule, pointwise_rule
+from sknn._pointwise import (
+    IDENTITY,
+    TORCH_PREDICT_MIN_SIZE,
+    Scratch,
+    as_rule,
+    pointwise_rule,
+)
 
 TOL = {torch.float64: 1e-12, torch.float32: 2e-6}
 
@@ -173,3 +180,45 @@ def test_torch_step_numpy_forms_stay_silent_on_non_finite_values():
         forward(act, act)
         backward(delta, act, act)  # inf * 0: invalid, silenced as on the numpy step
     assert torch.isnan(delta[0, :2]).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("case", ACTIVATION_CASES, ids=IDS)
+def test_prediction_form_on_large_arrays_matches_the_definition(case, dtype):
+    # From TORCH_PREDICT_MIN_SIZE values on, some rules predict with torch's kernel.
+    _, name, kwargs, definition = case
+    rule = as_rule(name, kwargs)
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(TORCH_PREDICT_MIN_SIZE // 16 + 1, 16, generator=g, dtype=dtype) * 3
+    value = definition(x)
+    out = rule.numpy_apply(x.numpy().copy())
+    np.testing.assert_allclose(out, value.numpy(), rtol=TOL[dtype], atol=TOL[dtype])
+    assert out.dtype == x.numpy().dtype
+
+
+def _spied(rule, calls):
+    """``rule`` with forward forms that record the torch threads they ran on."""
+    def spy(form, kind):
+        def run(*args):
+            calls.append((kind, torch.get_num_threads()))
+            return form(*args)
+        return run
+
+    return dataclasses.replace(rule, torch_forward=spy(rule.torch_forward, "torch"),
+                               numpy_forward=spy(rule.numpy_forward, "numpy"))
+
+
+def test_prediction_hands_large_arrays_to_torch_on_one_thread():
+    calls = []
+    relu = _spied(as_rule("relu"), calls)
+    tanh = _spied(as_rule("tanh"), calls)
+    assert relu.torch_predicts and not tanh.torch_predicts
+    large = np.full((TORCH_PREDICT_MIN_SIZE // 8, 8), -1.5, dtype=np.float32)
+    small = large[:-1]  # one row short of the threshold
+    with _torch_threads(2):
+        out = relu.numpy_apply(large.copy())
+        assert torch.get_num_threads() == 2  # restored
+        relu.numpy_apply(small.copy())
+        tanh.numpy_apply(large.copy())
+    assert calls == [("torch", 1), ("numpy", 2), ("numpy", 2)]
+    assert (out == 0).all()
