@@ -46,12 +46,13 @@ def test_multilabel_predict_thresholds_probabilities_at_half():
     np.testing.assert_array_equal(est.predict(Xm), (est.predict_proba(Xm) > 0.5).astype(int))
 
 
-def _nearly_tied_model():
+def _nearly_tied_model(hidden=(256,)):
     """Classes 0 and 1 share their output weights but for one ulp: most rows are
     exact ties (p0 == p1, argmax picks class 0) or separated by ~1e-8, which
-    float32 scores cannot resolve."""
+    float32 scores cannot resolve. With (256,), predict(X) is 12 million
+    multiply-adds: the float32 scores decide."""
     y = rng.randint(0, 4, len(X))
-    est = TorchMLPClassifier((16,), max_iter=5, random_state=0).fit(X, y)
+    est = TorchMLPClassifier(hidden, max_iter=5, random_state=0).fit(X, y)
     with torch.no_grad():
         out = est.module_.linear_layers()[-1]
         out.weight[1] = out.weight[0]
@@ -72,6 +73,15 @@ def test_near_ties_would_differ_without_the_float64_check(monkeypatch):
     est = _nearly_tied_model()
     monkeypatch.setattr(classifier_module, "_TIE_TOLERANCE", -1.0)
     assert (est.predict(X) != _labels_from_proba(est, X)).sum() > 0
+
+
+def test_small_problems_are_decided_in_float64_outright(monkeypatch):
+    # (16,): 3000 rows are 0.8 million multiply-adds, under the float32 pass's
+    # threshold; so are 64 rows of the (256,) network. Without the tie check the
+    # float32 scores would give other labels (previous test), here they are unused.
+    monkeypatch.setattr(classifier_module, "_TIE_TOLERANCE", -1.0)
+    for est, rows in ((_nearly_tied_model((16,)), X), (_nearly_tied_model(), X[:64])):
+        np.testing.assert_array_equal(est.predict(rows), _labels_from_proba(est, rows))
 
 
 def test_predict_is_the_same_in_chunks_and_in_any_row_order():
