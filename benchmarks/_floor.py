@@ -10,8 +10,10 @@ and outputs preallocated. No float32 implementation of the same training on
 the same BLAS and threads can be faster, so the floor says how far a fit-time
 target is reachable at all on this machine.
 
-torch's ``mm`` is the BLAS sknn's torch step calls; its numpy step calls
-OpenBLAS, which measured within ~15 % of it at these shapes.
+torch's ``mm`` is the BLAS sknn's torch step calls. Its numpy step calls
+numpy's OpenBLAS instead, which the floor does not time: on these shapes the
+two were close in a one-off comparison, OpenBLAS slightly ahead, so read
+the numpy-step cases' floor as approximate.
 """
 
 from __future__ import annotations
