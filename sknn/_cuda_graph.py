@@ -83,6 +83,7 @@ class GraphedStep:
         self.lr = torch.full((), self.lr_value, dtype=torch.float32, device=device)
         self.numbers = _numbers(group)  # as at the last step
         self.graph = None
+        self.side = None  # the side stream, made on first use and kept
         self.reported = None
         self.steady_steps = 0  # eager steps in a row with the same numbers
         self.moving = False  # the numbers changed since a capture
@@ -129,7 +130,12 @@ class GraphedStep:
     def _on_side_stream(self, fn):
         """``fn()`` on a side stream ordered after this one's work, and before its next."""
         current = torch.cuda.current_stream(self.idx.device)
-        side = torch.cuda.Stream(self.idx.device)
+        if self.side is None:
+            # One stream for every eager step and capture: while one-cycle moves
+            # Adam's betas every batch steps run eagerly, and a new stream per
+            # batch would be an allocation on the hot path.
+            self.side = torch.cuda.Stream(self.idx.device)
+        side = self.side
         side.wait_stream(current)
         with torch.cuda.stream(side):
             out = fn()

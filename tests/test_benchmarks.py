@@ -118,8 +118,23 @@ def test_bench_fit_prints_the_floor(capsys):
 def test_bench_step_with_compile(capsys):
     import bench_step
 
+    before = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
     bench_step.main(["--nets", "tiny", "--steps", "3", "--rounds", "1", "--compile"])
+    # The empty inductor cache it compiled with is gone, and the setting restored.
+    assert os.environ.get("TORCHINDUCTOR_CACHE_DIR") == before
     out = capsys.readouterr().out
     assert "compiled+fused" in out and "numpy+lean" in out
     assert "compiling (20 warm-up steps" in out
     assert out.count("compiled+fused against") == 2
+
+
+def test_bench_step_inductor_cache_is_temporary_unless_kept(monkeypatch):
+    import bench_step
+
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", "/users/own/cache")
+    with bench_step._inductor_cache(fresh=True) as root:
+        assert os.path.isdir(root)
+    assert not os.path.exists(root)
+    assert os.environ["TORCHINDUCTOR_CACHE_DIR"] == "/users/own/cache"
+    with bench_step._inductor_cache(fresh=False) as root:  # --warm-cache
+        assert root is None
