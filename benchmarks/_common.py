@@ -42,11 +42,11 @@ if _REPO_ROOT not in sys.path:
 
 try:  # the library under test; absent while the core is being written
     import sknn
-    from sknn import TorchMLPClassifier
+    from sknn import TorchMLPClassifier, TorchMLPRegressor
 
     SKNN_VERSION = getattr(sknn, "__version__", "dev")
 except ImportError:  # pragma: no cover - depends on the environment
-    TorchMLPClassifier = None
+    TorchMLPClassifier = TorchMLPRegressor = None
     SKNN_VERSION = None
 
 

@@ -1,17 +1,19 @@
-"""Prediction benchmark: sknn vs scikit-learn's MLPClassifier.
+"""Prediction benchmark: sknn vs scikit-learn's MLPClassifier and MLPRegressor.
 
 Usage::
 
     python benchmarks/bench_predict.py                 # 100k-row batch + single-row latency
     python benchmarks/bench_predict.py --rows 20000 --calls 200 --json out.json
+    python benchmarks/bench_predict.py --estimators regressor
 
-Both estimators are trained briefly on the same synthetic 10-class problem
-with a (256, 256) network (prediction cost does not depend on how well they
-are trained), then
+For each estimator kind, sknn and scikit-learn are trained briefly on the same
+synthetic 100-feature problem (10 classes for the classifiers) with a
+(256, 256) network (prediction cost does not depend on how well they are
+trained), then
 
-* ``predict`` and ``predict_proba`` on ``--rows`` float64 rows are timed,
-  alternating the two libraries, median of ``--repeats``; the ratio is the
-  median of per-repeat ratios sknn / sklearn;
+* ``predict`` (and the classifiers' ``predict_proba``) on ``--rows`` float64
+  rows are timed, alternating the two libraries, median of ``--repeats``; the
+  ratio is the median of per-repeat ratios sknn / scikit-learn;
 * single-row latency: ``predict(X[i:i+1])`` called ``--calls`` times per
   block, blocks alternating between libraries, median per-call time.
 """
@@ -25,7 +27,7 @@ import sys
 import time
 
 import numpy as np
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_classification, make_regression
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,33 +35,82 @@ from _common import (
     RANDOM_STATE,
     SKNN_VERSION,
     TorchMLPClassifier,
+    TorchMLPRegressor,
     median,
     quiet,
 )
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+# kind -> (scikit-learn's class, sknn's, timed batch methods, data)
+KINDS = {
+    "classifier": (MLPClassifier, TorchMLPClassifier, ("predict", "predict_proba"),
+                   lambda: make_classification(n_samples=5000, n_features=100, n_informative=30,
+                                               n_classes=10, random_state=RANDOM_STATE)),
+    "regressor": (MLPRegressor, TorchMLPRegressor, ("predict",),
+                  lambda: make_regression(n_samples=5000, n_features=100, n_informative=30,
+                                          noise=1.0, random_state=RANDOM_STATE)),
+}
 
 
-def fitted_models(n_features=100, n_classes=10, hidden=(256, 256)):
-    X, y = make_classification(
-        n_samples=5000,
-        n_features=n_features,
-        n_informative=30,
-        n_classes=n_classes,
-        random_state=RANDOM_STATE,
-    )
+def fitted_models(kind, hidden=(256, 256)):
+    """scikit-learn's and (when importable) sknn's estimator of ``kind``, fitted briefly."""
+    sk_cls, sknn_cls, _, data = KINDS[kind]
+    X, y = data()
     kw = {
         "hidden_layer_sizes": hidden,
         "max_iter": 2,
         "batch_size": 256,
         "random_state": RANDOM_STATE,
     }
-    models = {"sklearn": MLPClassifier(**kw)}
-    if TorchMLPClassifier is not None:
-        models["sknn"] = TorchMLPClassifier(**kw)
+    models = {"sklearn": sk_cls(**kw)}
+    if sknn_cls is not None:
+        models["sknn"] = sknn_cls(**kw)
     with quiet():
         for m in models.values():
             m.fit(X, y)
     return models
+
+
+def time_models(models, methods, X, repeats, calls):
+    """Per library: seconds per batch call of each method, and median 1-row latency."""
+    libs = list(models)
+    results = {lib: {**{m: [] for m in methods}, "single_row": []} for lib in libs}
+    for lib in libs:  # warm-up
+        models[lib].predict(X[:1000])
+    for r in range(repeats):
+        for lib in libs if r % 2 == 0 else libs[::-1]:
+            m = models[lib]
+            for method in methods:
+                t0 = time.perf_counter()
+                getattr(m, method)(X)
+                results[lib][method].append(time.perf_counter() - t0)
+            t_calls = []
+            for i in range(calls):
+                row = X[i : i + 1]
+                t0 = time.perf_counter()
+                m.predict(row)
+                t_calls.append(time.perf_counter() - t0)
+            results[lib]["single_row"].append(median(t_calls))
+    return results
+
+
+def report(kind, results, methods, rows):
+    """Print one kind's table and ratios; return the ratios sknn / scikit-learn."""
+    peer = KINDS[kind][0].__name__
+    extra = ", 10 classes" if kind == "classifier" else ""
+    print(f"\n{kind}: {rows} rows x 100 features, (256, 256) net{extra}")
+    heads = {"predict": "predict s", "predict_proba": "proba s"}
+    print(f"{'library':<9} " + " ".join(f"{heads[m]:>10}" for m in methods) + f" {'1-row us':>9}")
+    for lib, e in results.items():
+        print(f"{lib:<9} " + " ".join(f"{median(e[m]):10.4f}" for m in methods)
+              + f" {median(e['single_row']) * 1e6:9.1f}")
+    ratios = {}
+    if "sknn" in results:
+        s, k = results["sknn"], results["sklearn"]
+        for key in (*methods, "single_row"):
+            ratios[key] = median([a / b for a, b in zip(s[key], k[key])])
+            print(f"sknn / {peer} {key}: {ratios[key]:.2f}x")
+    return ratios
 
 
 def main(argv=None):
@@ -67,51 +118,28 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--calls", type=int, default=500, help="single-row calls per block")
+    parser.add_argument("--estimators", default="classifier,regressor",
+                        help="comma-separated: classifier, regressor")
     parser.add_argument("--json", metavar="OUT")
     args = parser.parse_args(argv)
+    kinds = args.estimators.split(",")
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown:
+        parser.error(f"unknown estimators {unknown}; choose from {sorted(KINDS)}")
 
-    models = fitted_models()
-    if "sknn" not in models:
-        print("note: sknn not importable, reporting MLPClassifier only")
-    rng = np.random.default_rng(RANDOM_STATE)
-    X = rng.standard_normal((args.rows, 100))
-    libs = list(models)
-    results = {lib: {"predict": [], "predict_proba": [], "single_row": []} for lib in libs}
-    for lib in libs:  # warm-up
-        models[lib].predict(X[:1000])
-    for r in range(args.repeats):
-        order = libs if r % 2 == 0 else libs[::-1]
-        for lib in order:
-            for method in ("predict", "predict_proba"):
-                t0 = time.perf_counter()
-                getattr(models[lib], method)(X)
-                results[lib][method].append(time.perf_counter() - t0)
-            m = models[lib]
-            t_calls = []
-            for i in range(args.calls):
-                row = X[i : i + 1]
-                t0 = time.perf_counter()
-                m.predict(row)
-                t_calls.append(time.perf_counter() - t0)
-            results[lib]["single_row"].append(median(t_calls))
-
-    print(f"sknn {SKNN_VERSION}; {args.rows} rows x 100 features, (256, 256) net, 10 classes")
-    print(f"{'library':<9} {'predict s':>10} {'proba s':>9} {'1-row us':>9}")
-    for lib in libs:
-        e = results[lib]
-        print(
-            f"{lib:<9} {median(e['predict']):10.4f} {median(e['predict_proba']):9.4f} "
-            f"{median(e['single_row']) * 1e6:9.1f}"
-        )
-    if "sknn" in results:
-        s, k = results["sknn"], results["sklearn"]
-        for key in ("predict", "predict_proba", "single_row"):
-            ratio = median([a / b for a, b in zip(s[key], k[key])])
-            results.setdefault("ratios_vs_sklearn", {})[key] = ratio
-            print(f"sknn / MLPClassifier {key}: {ratio:.2f}x")
+    if TorchMLPClassifier is None:
+        print("note: sknn not importable, reporting scikit-learn only")
+    print(f"sknn {SKNN_VERSION}")
+    X = np.random.default_rng(RANDOM_STATE).standard_normal((args.rows, 100))
+    payload = {"rows": args.rows, "results": {}}
+    for kind in kinds:
+        methods = KINDS[kind][2]
+        results = time_models(fitted_models(kind), methods, X, args.repeats, args.calls)
+        ratios = report(kind, results, methods, args.rows)
+        payload["results"][kind] = {**results, "ratios_vs_sklearn": ratios}
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"rows": args.rows, "results": results}, fh, indent=2)
+            json.dump(payload, fh, indent=2)
         print(f"wrote {args.json}")
 
 

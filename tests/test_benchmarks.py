@@ -115,6 +115,18 @@ def test_bench_fit_prints_the_floor(capsys):
     assert "sknn's fit is" in out
 
 
+def test_bench_predict_times_both_estimators(capsys):
+    import bench_predict
+
+    bench_predict.main(["--rows", "3000", "--repeats", "1", "--calls", "3"])
+    out = capsys.readouterr().out
+    for line in ("sknn / MLPClassifier predict_proba:", "sknn / MLPClassifier single_row:",
+                 "sknn / MLPRegressor predict:", "sknn / MLPRegressor single_row:"):
+        assert line in out
+    with pytest.raises(SystemExit):
+        bench_predict.main(["--estimators", "classifer"])
+
+
 def test_bench_step_with_compile(capsys):
     import bench_step
 
