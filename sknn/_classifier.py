@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d
 
 from . import _docs
 from ._estimator_base import BaseTorchMLP
@@ -97,10 +97,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
 
     # -- targets ---------------------------------------------------------
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
-            dtype=(np.float64, np.float32), reset=reset,
-        )
+        X, y = self._validated_training_input(X, y, reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         # The same table of cases as scikit-learn's MLPClassifier._validate_input.

@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, validate_data
 from torch import nn
 
 from ._cuda_graph import supports_graphs
@@ -58,6 +58,7 @@ from ._params import (
 )
 from ._progress import Reporter
 from ._schedulers import make_schedule
+from ._unchanged_input import training_input_unchanged
 
 # Tests switch the hand-derived training step off to compare it with autograd,
 # and the numpy step off to compare it with the torch one.
@@ -198,6 +199,17 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             if "module_" in saved:
                 self._cache_float64_layers()  # the old cache describes the discarded module
             raise
+
+    def _validated_training_input(self, X, y, reset, **check_params):
+        """``validate_data`` on ``X`` and ``y`` as both estimators call it; where
+        it would return them unchanged (a later ``partial_fit`` call, usually),
+        ``(X, y)`` at once (:func:`sknn._unchanged_input.training_input_unchanged`)."""
+        if not reset and training_input_unchanged(self, X, y):
+            return X, y
+        return validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+            dtype=(np.float64, np.float32), reset=reset, **check_params,
+        )
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
         with self._restore_on_failure():

@@ -13,8 +13,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._device import thread_budget, to_tensor
 from ._losses import OUTPUT_ACTIVATIONS
 from ._numpy_forward import numpy_forward
-from ._predict_input import passes_unchanged
 from ._summary import summarize
+from ._unchanged_input import predict_input_unchanged
 
 # Tests switch the numpy forward pass off to compare it with torch's.
 _NUMPY_PREDICT = True
@@ -39,7 +39,7 @@ class FittedNetworkMixin:
         """X checked as at predict time (fitted, same features), as an array."""
         if "module_" not in self.__dict__:
             check_is_fitted(self)  # raises NotFittedError with scikit-learn's message
-        if passes_unchanged(self, X):  # what validate_data would return, ~50 us sooner
+        if predict_input_unchanged(self, X):  # what validate_data would return, ~50 us sooner
             return X
         return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
 

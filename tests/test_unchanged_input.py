@@ -1,5 +1,6 @@
-"""Prediction skips validate_data only where validate_data would change nothing."""
+"""predict and partial_fit skip validate_data only where it would change nothing."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -10,9 +11,10 @@ import sklearn
 from sklearn.neural_network import MLPRegressor
 from sklearn.utils.validation import validate_data
 
+import sknn._estimator_base as estimator_base
 import sknn._fitted_state as fitted_state
 from sknn import TorchMLPClassifier, TorchMLPRegressor
-from sknn._predict_input import passes_unchanged
+from sknn._unchanged_input import predict_input_unchanged, training_input_unchanged
 
 rng = np.random.RandomState(0)
 X = rng.normal(size=(60, 5))
@@ -66,7 +68,7 @@ CANDIDATES = {
 @pytest.mark.parametrize("name", list(CANDIDATES))
 def test_accepted_input_is_what_validate_data_returns_unchanged(reg, name):
     data = CANDIDATES[name]
-    if not passes_unchanged(reg, data):
+    if not predict_input_unchanged(reg, data):
         return
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -74,14 +76,14 @@ def test_accepted_input_is_what_validate_data_returns_unchanged(reg, name):
 
 
 def test_plain_float_arrays_are_accepted_and_everything_else_is_not(reg):
-    accepted = {name for name, data in CANDIDATES.items() if passes_unchanged(reg, data)}
+    accepted = {name for name, data in CANDIDATES.items() if predict_input_unchanged(reg, data)}
     assert accepted == {"float64", "float32", "one row", "fortran", "strided", "read-only"}
 
 
 def test_estimator_fitted_with_feature_names_always_validates():
     est = TorchMLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
     est.fit(pd.DataFrame(X, columns=list("abcde")), y)
-    assert not passes_unchanged(est, X)
+    assert not predict_input_unchanged(est, X)
     with pytest.warns(UserWarning, match="does not have valid feature names"):
         est.predict(X)
 
@@ -101,7 +103,7 @@ def test_predict_unchanged_by_the_shortcut(reg, name, monkeypatch):
         return result, [(w.category, str(w.message)) for w in caught]
 
     fast = outcome()
-    monkeypatch.setattr(fitted_state, "passes_unchanged", lambda est, X: False)
+    monkeypatch.setattr(fitted_state, "predict_input_unchanged", lambda est, X: False)
     slow = outcome()
     if isinstance(fast[0], np.ndarray):
         np.testing.assert_array_equal(fast[0], slow[0])
@@ -132,3 +134,89 @@ def test_classifier_single_row_predictions_follow_the_full_batch():
     rows = np.array([clf.predict(X[i : i + 1])[0] for i in range(len(X))])
     np.testing.assert_array_equal(rows, clf.predict(X))
     np.testing.assert_allclose(clf.predict_proba(X[:1]), clf.predict_proba(X)[:1])
+
+
+TARGETS = {
+    "float": y,
+    "float32": y.astype(np.float32),
+    "int": (y > 0).astype(int),
+    "bool": y > 0,
+    "strings": np.where(y > 0, "up", "down"),
+    "column": y[:, None],
+    "two columns": np.c_[y, -y],
+    "no columns": np.empty((len(y), 0)),
+    "nan": np.where(y > 1, np.nan, y),
+    "inf": np.where(y > 1, np.inf, y),
+    "object": (y > 0).astype(object),
+    "complex": y + 0j,
+    "too short": y[:-1],
+    "0-d": np.asarray(1.0),
+    "3-D": y[:, None, None],
+    "list": y.tolist(),
+    "Series": pd.Series(y),
+}
+
+
+@pytest.mark.parametrize("y_name", list(TARGETS))
+@pytest.mark.parametrize("x_name", ["float64", "one row", "nan", "too few columns", "list"])
+@pytest.mark.parametrize("y_numeric", [False, True])
+def test_accepted_training_input_is_what_validate_data_returns_unchanged(reg, x_name, y_name,
+                                                                         y_numeric):
+    data, target = CANDIDATES[x_name], TARGETS[y_name]
+    if x_name == "one row" and np.ndim(target) >= 1:
+        target = target[3:4]
+    if not training_input_unchanged(reg, data, target):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        X_out, y_out = validate_data(reg, data, target, accept_sparse=["csr", "csc"],
+                                     multi_output=True, y_numeric=y_numeric,
+                                     dtype=(np.float64, np.float32), reset=False)
+    assert X_out is data and y_out is target
+
+
+def test_plain_targets_are_accepted_and_everything_else_is_not(reg):
+    accepted = {name for name, target in TARGETS.items()
+                if training_input_unchanged(reg, X, target)}
+    assert accepted == {"float", "float32", "int", "bool", "strings", "column", "two columns"}
+    assert not training_input_unchanged(reg, X[:, :4], y)
+    assert not training_input_unchanged(reg, X.tolist(), y)
+
+
+def _partial_fit_outcome(est, data, target):
+    est = copy.deepcopy(est)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            est.partial_fit(data, target)
+            result = [c.copy() for c in est.coefs_]
+        except Exception as exc:  # noqa: BLE001 - the outcome compared is any error
+            result = (type(exc), str(exc))
+    return result, [(w.category, str(w.message)) for w in caught]
+
+
+@pytest.mark.parametrize("y_name", ["float", "int", "column", "nan", "too short", "object"])
+@pytest.mark.parametrize("x_name", ["float64", "one row", "float32", "nan", "too few columns"])
+def test_partial_fit_unchanged_by_the_shortcut(reg, x_name, y_name, monkeypatch):
+    """Same weights, errors and warnings with the shortcut as without it."""
+    data, target = CANDIDATES[x_name], TARGETS[y_name]
+    if x_name == "one row":
+        target = target[3:4]
+    fast = _partial_fit_outcome(reg, data, target)
+    monkeypatch.setattr(estimator_base, "training_input_unchanged", lambda est, X, y: False)
+    slow = _partial_fit_outcome(reg, data, target)
+    if isinstance(fast[0], list):
+        for a, b in zip(fast[0], slow[0]):
+            np.testing.assert_array_equal(a, b)
+        assert fast[1] == slow[1]
+    else:
+        assert fast == slow
+
+
+def test_classifier_partial_fit_keeps_scikit_learns_label_errors():
+    labels = np.where(y > 0, "up", "down")
+    clf = TorchMLPClassifier((8,), max_iter=5, random_state=0).fit(X, labels)
+    assert training_input_unchanged(clf, X[:2], np.array(["up", "sideways"]))
+    with pytest.raises(ValueError, match="`y` has classes not in `self.classes_`"):
+        clf.partial_fit(X[:2], np.array(["up", "sideways"]))
+    np.testing.assert_array_equal(clf.classes_, ["down", "up"])
