@@ -242,7 +242,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         else:
             self._check_architecture(X, Y, hidden)
             self._rebuild_for_new_layer_options(hidden, rng, dtype, device)
-        self.module_.to(device=device, dtype=dtype)
+        if not _placed(self.module_, device, dtype):  # Module.to walks every module, ~40 us
+            self.module_.to(device=device, dtype=dtype)
         self.device_ = device
 
         loss_fn = make_loss(self._loss_name(), Y.shape[1], **self._loss_kwargs())
@@ -613,6 +614,14 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         except ValueError:
             pass
         return tags
+
+
+def _placed(module: nn.Module, device: torch.device, dtype: torch.dtype) -> bool:
+    """Whether ``module.to(device=device, dtype=dtype)`` would change nothing."""
+    tensors = [*module.parameters(), *module.buffers()]
+    return all(t.device == device for t in tensors) and all(
+        t.dtype == dtype for t in tensors if t.is_floating_point()
+    )
 
 
 def _finite(t: torch.Tensor) -> bool:
