@@ -127,6 +127,22 @@ def test_bench_predict_times_both_estimators(capsys):
         bench_predict.main(["--estimators", "classifer"])
 
 
+def test_bench_partial_fit(capsys, tmp_path):
+    import json
+
+    import bench_partial_fit
+
+    out_file = tmp_path / "pf.json"
+    bench_partial_fit.main(["--cases", "iris-1,diabetes-32", "--repeats", "1",
+                            "--json", str(out_file)])
+    out = capsys.readouterr().out
+    assert "iris-1" in out and "diabetes-32" in out
+    payload = json.loads(out_file.read_text())
+    assert payload["iris-1"]["calls"] == 150 and payload["diabetes-32"]["calls"] == 14
+    with pytest.raises(SystemExit):
+        bench_partial_fit.main(["--cases", "iris"])
+
+
 def test_bench_step_with_compile(capsys):
     import bench_step
 
