@@ -322,6 +322,25 @@ def test_predictions_follow_weights_trained_by_the_numpy_step():
     np.testing.assert_allclose(after, expected / expected.sum(1, keepdims=True), rtol=1e-5)
 
 
+def test_numpy_step_leaves_the_module_in_evaluation_mode(monkeypatch):
+    """The numpy step does not switch the module's mode, so a module put in
+    training mode by hand is still switched back (dropout off at predict time)."""
+    calls, sync = [], NumpyMLPStep.sync
+
+    def spy(step):
+        calls.append(step)
+        sync(step)
+
+    monkeypatch.setattr(NumpyMLPStep, "sync", spy)  # proves the numpy step trained
+    est, y = _make("multiclass", max_iter=2, dropout=0.3)
+    est.partial_fit(X, y, classes=np.unique(y))
+    assert calls and not any(m.training for m in est.module_.modules())
+    est.module_.train()
+    est.partial_fit(X, y)
+    assert not any(m.training for m in est.module_.modules())
+    np.testing.assert_array_equal(est.predict_proba(X[:5]), est.predict_proba(X[:5]))
+
+
 def _array_step(est, y):
     est.fit(X, y)
     weights = [layer.weight for layer in est.module_.linear_layers()]
