@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import statistics
 import sys
@@ -119,6 +120,13 @@ def quick_case(case):
     """Return a reduced copy of ``case`` for ``--quick`` smoke runs."""
     epochs = {"tiny": 50, "small": 10, "medium": 10, "large": 1}[case.name]
     return Case(case.name, case.data, case.hidden, epochs, case.batch)
+
+
+def write_json(path, payload):
+    """Store a benchmark's raw numbers (its ``--json OUT``) and say where."""
+    with open(path, "w") as fh:
+        json.dump(payload, fh, indent=2)
+    print(f"wrote {path}")
 
 
 @contextlib.contextmanager

@@ -46,6 +46,7 @@ from _common import (
     median,
     quiet,
     sklearn_like_kwargs,
+    write_json,
 )
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV
@@ -222,9 +223,7 @@ def main(argv=None):
                   + ", ".join(f"{IMPORTS[lib]!r} {mib:.0f} MiB" for lib, mib in imports.items()))
 
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(payload, fh, indent=2)
-        print(f"wrote {args.json}")
+        write_json(args.json, payload)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ on diabetes, one row per call and 32-row chunks.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -39,6 +38,7 @@ from _common import (
     TorchMLPRegressor,
     median,
     quiet,
+    write_json,
 )
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
@@ -116,9 +116,7 @@ def main(argv=None):
         print(line)
         payload[case] = entry
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(payload, fh, indent=2)
-        print(f"wrote {args.json}")
+        write_json(args.json, payload)
 
 
 if __name__ == "__main__":

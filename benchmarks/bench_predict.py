@@ -21,7 +21,6 @@ trained), then
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -38,6 +37,7 @@ from _common import (
     TorchMLPRegressor,
     median,
     quiet,
+    write_json,
 )
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
@@ -138,9 +138,7 @@ def main(argv=None):
         ratios = report(kind, results, methods, args.rows)
         payload["results"][kind] = {**results, "ratios_vs_sklearn": ratios}
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(payload, fh, indent=2)
-        print(f"wrote {args.json}")
+        write_json(args.json, payload)
 
 
 if __name__ == "__main__":
