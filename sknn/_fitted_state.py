@@ -176,7 +176,9 @@ class FittedNetworkMixin:
     # ------------------------------------------------------------------
     # Pickling: CPU-only state, so a GPU-fitted model loads anywhere
     def __getstate__(self):
-        state = super().__getstate__()
+        # BaseEstimator returns object.__getstate__(), which (Python 3.11+) is the
+        # instance's own __dict__: edit a copy, or pickling changes the live model.
+        state = dict(super().__getstate__())
         module = state.get("module_")
         if module is not None:
             state["module_"] = copy.deepcopy(module).to("cpu")

@@ -1,5 +1,7 @@
 """What users rely on beyond the estimator checks: inputs, attributes, output, history."""
 
+import copy
+import io
 import pickle
 import warnings
 from functools import partial
@@ -156,6 +158,17 @@ def test_pickled_state_holds_only_cpu_tensors():
     state = est.__getstate__()
     assert all(t.device.type == "cpu" for t in state["module_"].state_dict().values())
     assert "_optimizer" not in state and "_optimizer_state" in state
+
+
+@pytest.mark.parametrize("copier", [lambda e: pickle.dumps(e), copy.deepcopy,
+                                    lambda e: joblib.dump(e, io.BytesIO())],
+                         ids=["pickle", "deepcopy", "joblib"])
+def test_pickling_leaves_the_live_estimator_as_it_was(copier):
+    est = TorchMLPClassifier((6,), max_iter=5, random_state=0).fit(X, y)
+    before = dict(vars(est))
+    copier(est)
+    assert vars(est).keys() == before.keys()
+    assert all(vars(est)[k] is v for k, v in before.items())
 
 
 def test_model_selection_tools():
