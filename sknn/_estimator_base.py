@@ -59,6 +59,7 @@ from ._params import (
 from ._progress import Reporter
 from ._schedulers import make_schedule
 from ._unchanged_input import training_input_unchanged
+from ._undo import Undo
 
 # Tests switch the hand-derived training step off to compare it with autograd,
 # and the numpy step off to compare it with the torch one.
@@ -171,24 +172,31 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         # scipy's L-BFGS-B works in float64; so does scikit-learn's lbfgs.
         return torch.float64 if self.solver == "lbfgs" else DTYPES[self.compute_dtype]
 
-    # Fitted state that training changes in place (everything else is rebound).
-    _DEEP_COPIED = ("module_", "_optimizer", "_schedule", "_stopper")
+    # Fitted state, other than the network and its optimizer (sknn._undo), that
+    # a call may change in place (everything else is rebound), and the saved
+    # optimizer state of an unpickled estimator, which loading shares with the
+    # new optimizer.
+    _DEEP_COPIED = ("_schedule", "_stopper", "_optimizer_state", "_schedule_state")
 
     @contextmanager
     def _restore_on_failure(self):
         """Leave the estimator exactly as it was when a call fails.
 
         A fitted estimator keeps its model; an unfitted one stays unfitted
-        (no stray ``n_features_in_`` from the validation of bad data). Only
-        what training changes in place is deep-copied; the per-epoch lists are
-        copied shallowly (their entries are never modified), so the cost of a
-        ``partial_fit`` call does not grow with its history.
+        (no stray ``n_features_in_`` from the validation of bad data). What
+        training changes in place is recorded: the network's and the
+        optimizer's values by :class:`sknn._undo.Undo`, the rest deep-copied;
+        the per-epoch lists are copied shallowly (their entries are never
+        modified), so the cost of a ``partial_fit`` call does not grow with
+        its history.
         """
         params = set(self._get_param_names())
         saved = {k: v for k, v in vars(self).items() if k not in params}
+        undo = None
         if "module_" in saved:
-            # One deepcopy call, so the optimizer keeps pointing at the copied parameters.
-            saved.update(copy.deepcopy({k: saved[k] for k in self._DEEP_COPIED if k in saved}))
+            undo = Undo(saved["module_"], saved.get("_optimizer"))
+            others = {k: saved[k] for k in self._DEEP_COPIED if k in saved}
+            saved.update(copy.deepcopy(others, undo.memo()))
             saved.update({k: list(v) for k, v in saved.items() if isinstance(v, list)})
         try:
             yield
@@ -196,8 +204,9 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             for key in [k for k in vars(self) if k not in params]:
                 delattr(self, key)
             vars(self).update(saved)
-            if "module_" in saved:
-                self._cache_float64_layers()  # the old cache describes the discarded module
+            if undo is not None:
+                undo.restore()
+                self._cache_float64_layers()  # the module's values were written back
             raise
 
     def _validated_training_input(self, X, y, reset, **check_params):
