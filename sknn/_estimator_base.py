@@ -555,11 +555,21 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH or not full_precision:
             return None
         biases = [layer.bias for layer in self.module_.linear_layers()]
+        # A partial_fit call on a few rows costs what building the step costs
+        # (copying parameters and optimizer state into flat arrays): the last
+        # call's step trains on where nothing has changed since it synced.
+        key = (weights, biases, plain, self.alpha, self._report_scale(plain),
+               self._layer_kwargs(plain), [None if d is None else d.p for d in plain.dropouts])
+        cached = self.__dict__.get("_numpy_step")
+        if cached is not None and _same_key(cached[0], key) and cached[1].is_current(optimizer):
+            return cached[1]
         if not NumpyMLPStep.supports(weights, biases, optimizer, plain.activation,
                                      plain.spec.output, plain.norms, plain.leaky_relus, plain.loss):
             return None
-        return NumpyMLPStep(weights, biases, optimizer, plain.activation, plain.spec.output,
+        step = NumpyMLPStep(weights, biases, optimizer, plain.activation, plain.spec.output,
                             self.alpha, self._report_scale(plain), **self._layer_kwargs(plain))
+        self._numpy_step = (key, step)
+        return step
 
     def _numpy_gradient(self, weights, work):
         """The numpy objective for lbfgs on a small plain network, else None
@@ -623,6 +633,12 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         except ValueError:
             pass
         return tags
+
+
+def _same_key(a: tuple, b: tuple) -> bool:
+    """Equal step keys: the same parameter objects, equal settings."""
+    return (all(x is y for x, y in zip(a[0] + a[1], b[0] + b[1]))
+            and len(a[0]) == len(b[0]) and len(a[1]) == len(b[1]) and a[2:] == b[2:])
 
 
 def _placed(module: nn.Module, device: torch.device, dtype: torch.dtype) -> bool:

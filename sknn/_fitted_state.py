@@ -189,6 +189,7 @@ class FittedNetworkMixin:
             state["_optimizer_state"] = _to_cpu(optimizer.state_dict())
             state["_schedule_state"] = schedule.state_dict()
         state.pop("_float64_layers", None)  # rebuilt by __setstate__
+        state.pop("_numpy_step", None)  # a cache of training arrays, rebuilt by training
         stopper = state.get("_stopper")
         if stopper is not None and stopper.best_state is not None:
             stopper = copy.copy(stopper)

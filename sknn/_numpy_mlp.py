@@ -161,6 +161,7 @@ class NumpyMLPGradient:
         self._tmp = np.empty_like(self.flat)
         self._n_weight_values = sum(w.numel() for w in weights)
         views, grads = _split(self.flat, self.params), _split(self.grad, self.params)
+        self._views = views
         n_layers = len(weights)
         self._W, self._b = views[:n_layers], views[n_layers : 2 * n_layers]
         self._W_t = [w.T for w in self._W]
@@ -395,6 +396,7 @@ class NumpyMLPStep(NumpyMLPGradient):
                          norms, leaky_relus, loss, huber_delta)
         self._optimizer = optimizer
         self._update = numpy_update(optimizer, self.params)
+        self._synced = None
 
     @staticmethod
     def supports(weights, biases, optimizer, activation, output, norms=None, leaky_relus=None,
@@ -436,6 +438,39 @@ class NumpyMLPStep(NumpyMLPGradient):
         """Write the parameters and the optimizer's state back into the torch tensors."""
         super().sync()
         self._update.sync()
+        self._synced = self._stamps()
+
+    def _stamps(self):
+        """The tensors this step holds copies of (parameters, optimizer state),
+        each with its version counter and address."""
+        state = self._optimizer.state
+        tensors = [*self.params, *(v for p in self.params for v in state.get(p, {}).values()
+                                   if isinstance(v, torch.Tensor))]
+        return [(t, t._version, t.data_ptr()) for t in tensors]
+
+    def is_current(self, optimizer) -> bool:
+        """Whether this step can train on from where its last :meth:`sync` left.
+
+        True if ``optimizer`` is the one it was built for, with the same
+        parameter group, and nothing has changed, replaced or moved a
+        parameter or a state tensor since: torch's in-place operations (an
+        edit of ``coefs_``, the torch step, restoring after a failed call,
+        ``load_state_dict``) bump version counters, ``Module.to`` moves
+        storage, and the parameters still hold the values synced (an edit
+        through ``.data`` bumps no counter). Steps with normalisation layers,
+        PReLU or RReLU (which keep views of their modules' buffers and
+        settings) are never reused.
+        """
+        if self._synced is None or optimizer is not self._optimizer:
+            return False
+        if any(m is not None for m in (*self._norms, *self._leaky_relus)):
+            return False
+        if getattr(self._update, "group", None) is not optimizer.param_groups[0]:
+            return False
+        now = self._stamps()
+        return len(now) == len(self._synced) and all(
+            t is t0 and v == v0 and d == d0 for (t, v, d), (t0, v0, d0) in zip(now, self._synced)
+        ) and all((view == p.detach().numpy()).all() for view, p in zip(self._views, self.params))
 
 
 def _regression_loss_terms(loss, residual, abs_residual, delta):
