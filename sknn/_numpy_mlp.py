@@ -42,7 +42,8 @@ from ._dropout_mask import DropoutMask
 from ._fast_mlp import EXTRA_LOSSES, per_layer_dropouts
 from ._numpy_leaky_relus import numpy_leaky_relu, supports_leaky_relu
 from ._numpy_norm import numpy_norm, supports_norm
-from ._numpy_updates import UPDATES, numpy_update, write_back
+from ._numpy_state import flat_views, write_back
+from ._numpy_updates import UPDATES, numpy_update
 from ._pointwise import ACTIVATION_NAMES, IDENTITY, Pointwise, Scratch, as_rule
 
 __all__ = ["NUMPY_MAX_WORK", "NumpyMLPGradient", "NumpyMLPStep"]
@@ -183,6 +184,7 @@ class NumpyMLPGradient:
         self._keeps_input = self.activation.keeps_input or any(
             m is not None for m in self._leaky_relus)
         self._dtype = self.flat.dtype
+        self._sources = None  # torch views of the pieces of flat, made at the first sync
         self._buffers = {}
 
     @staticmethod
@@ -369,7 +371,9 @@ class NumpyMLPGradient:
 
     def sync(self):
         """Write the parameters back into the torch tensors."""
-        write_back(self.params, self.flat)
+        if self._sources is None:
+            self._sources = flat_views(self.flat, self.params)
+        write_back(self.params, self.flat, self._sources)
 
 
 class NumpyMLPStep(NumpyMLPGradient):
