@@ -370,6 +370,6 @@ def train_stochastic(
         reporter.close()
     if stopper.use_validation and stopper.best_state is not None:
         module.load_state_dict(stopper.best_state)
-    if array_step is None or any(m.training for m in module.modules()):
+    if array_step is None or module.training:  # also after a switch by hand
         module.eval()
     return out
