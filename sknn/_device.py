@@ -137,11 +137,31 @@ def thread_budget(work: float, blas: bool = False):
     if current != 1:
         torch.set_num_threads(1)
     try:
-        with _blas_threads().limit(limits=1, user_api="blas") if blas else nullcontext():
+        with _one_thread_per_blas() if blas else nullcontext():
             yield
     finally:
         if current != 1:
             torch.set_num_threads(current)
+
+
+@contextmanager
+def _one_thread_per_blas():
+    """Every BLAS library on one thread for the block, then back as it was.
+
+    What ``ThreadpoolController.limit(limits=1, user_api="blas")`` does,
+    through its library controllers directly: its bookkeeping (a full
+    ``info()`` of every library, twice) took 17 us against 5 here, and a
+    ``partial_fit`` call on one row enters this once.
+    """
+    libs = [lib for lib in _blas_threads().lib_controllers if lib.user_api == "blas"]
+    changed = [(lib, n) for lib, n in ((lib, lib.num_threads) for lib in libs) if n != 1]
+    for lib, _ in changed:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, n in changed:
+            lib.set_num_threads(n)
 
 
 @contextmanager
@@ -173,5 +193,5 @@ def one_blas_thread():
     medium case of ``python benchmarks/bench_lbfgs.py`` 3x slower than on one
     BLAS thread (scikit-learn's MLPClassifier pays the same).
     """
-    with _blas_threads().limit(limits=1, user_api="blas"):
+    with _one_thread_per_blas():
         yield

@@ -667,6 +667,8 @@ def _supported_layers(plain, weights) -> bool:
 
 def _same(a, b) -> bool:
     """Equality that tolerates numpy arrays in parameter values (e.g. dropout)."""
+    if a is b:  # the saved options are deep copies: shared immutable values
+        return True
     try:
         return bool(np.all(a == b)) if not isinstance(a, dict) else (
             a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
