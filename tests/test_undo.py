@@ -49,6 +49,12 @@ def _optimizer_state(est):
     return est._optimizer_state
 
 
+def _schedule_state(est):
+    if "_schedule" in vars(est):
+        return est._schedule.state_dict()
+    return est._schedule_state
+
+
 def _assert_same(a, b):
     for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         np.testing.assert_array_equal(wa, wb)
@@ -58,6 +64,8 @@ def _assert_same(a, b):
     for k in sa:
         assert sa[k].dtype == sb[k].dtype
         torch.testing.assert_close(sa[k], sb[k], rtol=0, atol=0)
+    assert _schedule_state(a) == _schedule_state(b)
+    assert vars(a._stopper) == vars(b._stopper)
     oa, ob = _optimizer_state(a), _optimizer_state(b)
     assert oa["param_groups"] == ob["param_groups"]
     for k, entry in oa["state"].items():
@@ -88,6 +96,9 @@ def test_training_on_after_a_failed_call_is_as_if_it_never_happened(
     _assert_same(est, reference)
     for e in (est, reference):
         e.partial_fit(X, y)
+        e.partial_fit(X, y)
+    _assert_same(est, reference)
+    for e in (est, reference):
         e.set_params(warm_start=True).fit(X, y)
     _assert_same(est, reference)
 
