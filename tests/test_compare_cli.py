@@ -67,7 +67,7 @@ def test_builtin_dataset_table_json_and_plot(tmp_path):
     text = proc.stdout
     assert "iris: classification, 150 samples, 4 features, 3-fold CV" in text
     assert "accuracy" in text and "f1_macro" in text and "fit (s)" in text
-    assert "predict (s)" in text and "±" in text
+    assert "predict (ms)" in text and "±" in text
     assert "sknn.TorchMLPClassifier" in text and "sklearn.MLPClassifier" in text
     # max_iter=30 cannot converge: a footnote, not a wall of warnings.
     assert "without converging" in text
@@ -230,3 +230,25 @@ def test_bad_input_subprocess(argv, expected):
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "compare" in capsys.readouterr().err
+
+
+def test_predict_time_times_each_folds_predict_on_its_test_rows():
+    """Not cross_validate's score_time, which also counts the scorers' checks."""
+    from sknn._compare import _predict_times
+
+    class Recorder:
+        def __init__(self):
+            self.seen = []
+
+        def predict(self, X):
+            self.seen.append(X.copy())
+
+    X = np.arange(20.0).reshape(10, 2)
+    folds = [np.array([0, 3]), np.array([5, 9, 1])]
+    cv = {"estimator": [Recorder(), Recorder()], "indices": {"test": folds}}
+    times = _predict_times(cv, X, repeats=2)
+    assert times.shape == (2,) and (times >= 0).all()
+    for recorder, rows in zip(cv["estimator"], folds):
+        assert len(recorder.seen) == 2
+        for seen in recorder.seen:
+            np.testing.assert_array_equal(seen, X[rows])
