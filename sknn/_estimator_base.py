@@ -458,7 +458,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 return sample_idx
 
         work = batch_size * self._n_weights()
-        array_step = self._array_step(optimizer, weights, work)
+        array_step = self._array_step(optimizer, weights, work, keep=incremental)
         # A diverging fit is reported once, as non-finite weights (below), on
         # either path; numpy would also warn at every overflowing operation.
         quiet = np.errstate(all="ignore") if array_step is not None else nullcontext()
@@ -539,7 +539,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         return {"dropouts": plain.dropouts, "norms": plain.norms,
                 "leaky_relus": plain.leaky_relus, "loss": plain.loss, **self._loss_kwargs()}
 
-    def _array_step(self, optimizer, weights, work):
+    def _array_step(self, optimizer, weights, work, keep=False):
         """The numpy step for small plain networks trained by a named solver
         with a numpy update (:data:`sknn._numpy_updates.UPDATES`), without
         autocast or a reduced ``matmul_precision`` (numpy computes at full
@@ -550,25 +550,30 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         Below :data:`~sknn._numpy_mlp.NUMPY_MAX_WORK` multiply-adds per step a
         step costs what its operations cost to launch, which is less in numpy.
         """
+        cached = self.__dict__.pop("_numpy_step", None)
         plain = self._plain_network()
         full_precision = self.autocast is None and self.matmul_precision == "highest"
         if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH or not full_precision:
             return None
         biases = [layer.bias for layer in self.module_.linear_layers()]
         # A partial_fit call on a few rows costs what building the step costs
-        # (copying parameters and optimizer state into flat arrays): the last
-        # call's step trains on where nothing has changed since it synced.
+        # (copying parameters and optimizer state into flat arrays): with
+        # ``keep`` (partial_fit), the last call's step trains on where nothing
+        # has changed since it synced. A fit keeps none: a fitted model would
+        # carry its training arrays (many bootstrap models, many copies).
         key = (weights, biases, plain, self.alpha, self._report_scale(plain),
                self._layer_kwargs(plain), [None if d is None else d.p for d in plain.dropouts])
-        cached = self.__dict__.get("_numpy_step")
-        if cached is not None and _same_key(cached[0], key) and cached[1].is_current(optimizer):
+        if (keep and cached is not None and _same_key(cached[0], key)
+                and cached[1].is_current(optimizer)):
+            self._numpy_step = cached
             return cached[1]
         if not NumpyMLPStep.supports(weights, biases, optimizer, plain.activation,
                                      plain.spec.output, plain.norms, plain.leaky_relus, plain.loss):
             return None
         step = NumpyMLPStep(weights, biases, optimizer, plain.activation, plain.spec.output,
                             self.alpha, self._report_scale(plain), **self._layer_kwargs(plain))
-        self._numpy_step = (key, step)
+        if keep:
+            self._numpy_step = (key, step)
         return step
 
     def _numpy_gradient(self, weights, work):

@@ -143,3 +143,19 @@ def test_the_step_is_not_pickled_and_not_reused_with_normalisation():
     step = norm._numpy_step[1]
     _chunks(norm, y_reg, CHUNKS[2:3])
     assert norm._numpy_step[1] is not step
+
+
+def test_only_partial_fit_keeps_its_step():
+    """A fitted model carries no training arrays (think of a thousand bootstrap fits)."""
+    est = TorchMLPRegressor(hidden_layer_sizes=(12,), batch_size=8, max_iter=3, random_state=0)
+    est.fit(X, y_reg)
+    assert "_numpy_step" not in vars(est)
+    _chunks(est, y_reg, CHUNKS[:2])
+    assert "_numpy_step" in vars(est)
+    est.fit(X, y_reg)
+    assert "_numpy_step" not in vars(est)
+    _chunks(est, y_reg, CHUNKS[:1])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(base, "NUMPY_MAX_WORK", 0)  # a fit on the torch step drops it too
+        est.set_params(warm_start=True).fit(X, y_reg)
+    assert "_numpy_step" not in vars(est)
