@@ -251,8 +251,11 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         else:
             self._check_architecture(X, Y, hidden)
             self._rebuild_for_new_layer_options(hidden, rng, dtype, device)
-        if not _placed(self.module_, device, dtype):  # Module.to walks every module, ~40 us
+        params = list(self.module_.parameters())
+        buffers = list(self.module_.buffers())
+        if not _placed([*params, *buffers], device, dtype):  # Module.to walks every module
             self.module_.to(device=device, dtype=dtype)
+            params = list(self.module_.parameters())
         self.device_ = device
 
         loss_fn = make_loss(self._loss_name(), Y.shape[1], **self._loss_kwargs())
@@ -267,7 +270,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                     X, Y, sample_weight, loss_fn, weights, reporter, device, dtype, rng,
                     incremental,
                 )
-        if not all(_finite(p) for p in self.module_.parameters()):
+        if not all(_finite(p) for p in params):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
@@ -646,9 +649,9 @@ def _same_key(a: tuple, b: tuple) -> bool:
             and len(a[0]) == len(b[0]) and len(a[1]) == len(b[1]) and a[2:] == b[2:])
 
 
-def _placed(module: nn.Module, device: torch.device, dtype: torch.dtype) -> bool:
-    """Whether ``module.to(device=device, dtype=dtype)`` would change nothing."""
-    tensors = [*module.parameters(), *module.buffers()]
+def _placed(tensors: list, device: torch.device, dtype: torch.dtype) -> bool:
+    """Whether ``Module.to(device=device, dtype=dtype)`` would change none of
+    ``tensors`` (a module's parameters and buffers)."""
     return all(t.device == device for t in tensors) and all(
         t.dtype == dtype for t in tensors if t.is_floating_point()
     )
