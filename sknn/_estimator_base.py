@@ -231,6 +231,11 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         first_pass = not hasattr(self, "module_") or (not self.warm_start and not incremental)
+        if not incremental:
+            # Only partial_fit keeps a numpy step between calls (_array_step): a
+            # fitted model carries no training arrays (think of a thousand
+            # bootstrap fits), whichever solver fits it.
+            self.__dict__.pop("_numpy_step", None)
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
@@ -553,7 +558,6 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         Below :data:`~sknn._numpy_mlp.NUMPY_MAX_WORK` multiply-adds per step a
         step costs what its operations cost to launch, which is less in numpy.
         """
-        cached = self.__dict__.pop("_numpy_step", None)
         plain = self._plain_network()
         full_precision = self.autocast is None and self.matmul_precision == "highest"
         if plain is None or work >= NUMPY_MAX_WORK or not _NUMPY_PATH or not full_precision:
@@ -562,13 +566,12 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         # A partial_fit call on a few rows costs what building the step costs
         # (copying parameters and optimizer state into flat arrays): with
         # ``keep`` (partial_fit), the last call's step trains on where nothing
-        # has changed since it synced. A fit keeps none: a fitted model would
-        # carry its training arrays (many bootstrap models, many copies).
+        # has changed since it synced.
         key = (weights, biases, plain, self.alpha, self._report_scale(plain),
                self._layer_kwargs(plain), [None if d is None else d.p for d in plain.dropouts])
+        cached = self.__dict__.get("_numpy_step")
         if (keep and cached is not None and _same_key(cached[0], key)
                 and cached[1].is_current(optimizer)):
-            self._numpy_step = cached
             return cached[1]
         if not NumpyMLPStep.supports(weights, biases, optimizer, plain.activation,
                                      plain.spec.output, plain.norms, plain.leaky_relus, plain.loss):

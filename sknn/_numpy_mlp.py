@@ -42,7 +42,7 @@ from ._dropout_mask import DropoutMask
 from ._fast_mlp import EXTRA_LOSSES, per_layer_dropouts
 from ._numpy_leaky_relus import numpy_leaky_relu, supports_leaky_relu
 from ._numpy_norm import numpy_norm, supports_norm
-from ._numpy_state import flat_views, write_back
+from ._numpy_state import flat_views, split_like, write_back
 from ._numpy_updates import UPDATES, numpy_update
 from ._pointwise import ACTIVATION_NAMES, IDENTITY, Pointwise, Scratch, as_rule
 
@@ -161,7 +161,7 @@ class NumpyMLPGradient:
         self.grad = np.zeros_like(self.flat)
         self._tmp = np.empty_like(self.flat)
         self._n_weight_values = sum(w.numel() for w in weights)
-        views, grads = _split(self.flat, self.params), _split(self.grad, self.params)
+        views, grads = split_like(self.flat, self.params), split_like(self.grad, self.params)
         self._views = views
         n_layers = len(weights)
         self._W, self._b = views[:n_layers], views[n_layers : 2 * n_layers]
@@ -499,13 +499,3 @@ def _flat_order(weights, biases, norms, leaky_relus=None):
     affine = [m for m in norms or [] if m is not None]
     return [*weights, *biases, *(m.weight for m in affine), *(m.bias for m in affine),
             *(m.weight for m in leaky_relus or [] if isinstance(m, torch.nn.PReLU))]
-
-
-def _split(flat, tensors):
-    """Views of ``flat`` shaped like each of ``tensors``, in order."""
-    views, offset = [], 0
-    for t in tensors:
-        size = t.numel()
-        views.append(flat[offset : offset + size].reshape(t.shape))
-        offset += size
-    return views

@@ -23,14 +23,19 @@ def _flat_copy(tensors):
     return np.concatenate([t.detach().numpy().ravel() for t in tensors])
 
 
-def flat_views(flat, tensors):
-    """Torch tensors viewing consecutive pieces of ``flat``, shaped like ``tensors``."""
+def split_like(flat, tensors):
+    """Views of consecutive pieces of ``flat``, shaped like each of ``tensors``."""
     views, offset = [], 0
     for t in tensors:
         size = t.numel()
-        views.append(torch.from_numpy(flat[offset : offset + size].reshape(t.shape)))
+        views.append(flat[offset : offset + size].reshape(t.shape))
         offset += size
     return views
+
+
+def flat_views(flat, tensors):
+    """Torch tensors viewing consecutive pieces of ``flat``, shaped like ``tensors``."""
+    return [torch.from_numpy(v) for v in split_like(flat, tensors)]
 
 
 def write_back(tensors, flat, sources=None):

@@ -159,3 +159,6 @@ def test_only_partial_fit_keeps_its_step():
         patch.setattr(base, "NUMPY_MAX_WORK", 0)  # a fit on the torch step drops it too
         est.set_params(warm_start=True).fit(X, y_reg)
     assert "_numpy_step" not in vars(est)
+    _chunks(est, y_reg, CHUNKS[:1])
+    est.set_params(solver="lbfgs").fit(X, y_reg)  # and so does one without a numpy step
+    assert "_numpy_step" not in vars(est)
