@@ -21,11 +21,11 @@ import torch
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, validate_data
 from torch import nn
 
+from ._call_rng import call_random_state
 from ._cuda_graph import supports_graphs
 from ._device import (
     AUTOCAST_DTYPES,
@@ -221,11 +221,13 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         )
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
-        with self._restore_on_failure():
-            self._fit_unsafe(X, y, sample_weight, incremental)
+        with self._restore_on_failure(), call_random_state(self.random_state) as rng:
+            self._fit_unsafe(X, y, sample_weight, incremental, rng)
         return self
 
-    def _fit_unsafe(self, X, y, sample_weight, incremental):
+    def _fit_unsafe(self, X, y, sample_weight, incremental, rng):
+        # rng() is the call's RandomState, built at its first draw: a
+        # partial_fit call on one row never draws (sknn._call_rng).
         hidden = hidden_sizes(self)
         check_options(self, hidden)
         if self.early_stopping and incremental:
@@ -249,10 +251,9 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         if self.cuda_graphs:
             check_graph_device(self, device)
         dtype = self._compute_dtype()
-        rng = check_random_state(self.random_state)
 
         if first_pass:
-            self._initialize(X, Y, hidden, rng, device, dtype)
+            self._initialize(X, Y, hidden, rng(), device, dtype)
         else:
             self._check_architecture(X, Y, hidden)
             self._rebuild_for_new_layer_options(hidden, rng, dtype, device)
@@ -285,11 +286,12 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
     @contextmanager
     def _seeded_random_layers(self, rng, device):
         """Dropout masks and RReLU slopes drawn from a generator seeded by
-        ``random_state``, for this call only (the global torch RNG is never used)."""
+        ``random_state``, for this call only (the global torch RNG is never used).
+        ``rng()`` gives the call's RandomState (see ``_fit_unsafe``)."""
         generator = None
         if self.module_.has_random_layers():
             generator = torch.Generator(device=device)
-            generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+            generator.manual_seed(int(rng().randint(np.iinfo(np.int32).max)))
         self.module_.set_generator(generator)
         try:
             yield
@@ -346,11 +348,12 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         scikit-learn applies a new activation to the trained weights; sknn does
         the same for every layer option: a new network with the new layers,
         the trained linear weights (and normalisation parameters, if kept).
+        ``rng()`` gives the call's RandomState, for the new layers' draws.
         """
         if _same(self._module_options, self._layer_options()):
             return
         old = self.module_
-        new = self._build_module(old.linear_layers()[0].in_features, hidden, rng, dtype, device)
+        new = self._build_module(old.linear_layers()[0].in_features, hidden, rng(), dtype, device)
         with torch.no_grad():
             for target, source in zip(new.linear_layers(), old.linear_layers()):
                 target.weight.copy_(source.weight)
@@ -409,7 +412,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             stratify = Y if (is_classifier(self) and Y.shape[1] == 1) else None
             arrays = (X, Y) if sw is None else (X, Y, sw)
             parts = train_test_split(
-                *arrays, random_state=rng, test_size=self.validation_fraction, stratify=stratify
+                *arrays, random_state=rng(), test_size=self.validation_fraction, stratify=stratify
             )
             X, X_val, Y, Y_val = parts[:4]
             sw, sw_val = (None, None) if sw is None else parts[4:]
@@ -460,9 +463,10 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 nonlocal sample_idx
                 # sklearn.utils.shuffle's draws (so equal seeds give equal
                 # batches) without its per-call validation overhead.
-                perm = np.arange(n)
-                rng.shuffle(perm)
-                sample_idx = sample_idx[perm]
+                if n > 1:
+                    perm = np.arange(n)
+                    rng().shuffle(perm)
+                    sample_idx = sample_idx[perm]
                 return sample_idx
 
         work = batch_size * self._n_weights()

@@ -170,6 +170,29 @@ def test_partial_fit_matches_sklearn(iris):
     np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore:Got `batch_size`:UserWarning")  # both clip, both warn
+@pytest.mark.parametrize("random_state", [0, None, "instance"])
+def test_online_learning_in_uneven_chunks_matches_sklearn(random_state):
+    # Single rows (which draw no shuffle) between larger chunks (which do):
+    # each call's shuffles come from the same seed as scikit-learn's.
+    X, y = make_regression(n_samples=60, n_features=5, noise=1.0, random_state=0)
+    X, y = X / X.std(axis=0), y / y.std()
+    bounds = [0, 1, 2, 17, 18, 40, 41, 60]
+    fitted = []
+    for make in (MLPRegressor, TorchMLPRegressor):
+        np.random.seed(7)  # noqa: NPY002 (random_state=None draws from the global state)
+        seed = np.random.RandomState(5) if random_state == "instance" else random_state
+        est = make(hidden_layer_sizes=(8,), batch_size=4, random_state=seed, epsilon=1e-14,
+                   **({"compute_dtype": "float64"} if make is TorchMLPRegressor else {}))
+        for start, stop in zip(bounds, bounds[1:]):
+            est.partial_fit(X[start:stop], y[start:stop])
+        fitted.append(est)
+    sk, ours = fitted
+    # (A tiny epsilon: Adam adds it before or after the bias correction.)
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-6)
+    np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-6, atol=1e-9)
+
+
 def test_warm_start_matches_sklearn(iris):
     X, y = iris
     sk, ours = _pair(MLPClassifier, TorchMLPClassifier, warm_start=True, max_iter=10,
