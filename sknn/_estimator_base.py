@@ -659,6 +659,9 @@ def _same_key(a: tuple, b: tuple) -> bool:
 def _placed(tensors: list, device: torch.device, dtype: torch.dtype) -> bool:
     """Whether ``Module.to(device=device, dtype=dtype)`` would change none of
     ``tensors`` (a module's parameters and buffers)."""
+    if device.type == "cuda" and device.index is None:
+        # device="cuda" means the current device; a tensor there says cuda:N.
+        device = torch.device("cuda", torch.cuda.current_device())
     return all(t.device == device for t in tensors) and all(
         t.dtype == dtype for t in tensors if t.is_floating_point()
     )

@@ -95,3 +95,21 @@ def test_cuda_fit_follows_the_cpu_fit(monkeypatch, early_stopping):
     np.testing.assert_allclose(gpu.loss_curve_, cpu.loss_curve_, rtol=1e-9)
     for a, b in zip(gpu.coefs_, cpu.coefs_):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
+def test_module_on_the_current_cuda_device_counts_as_placed_for_device_cuda(monkeypatch):
+    # device="cuda" names the current device; its tensors say cuda:N. Each
+    # partial_fit call would otherwise walk every module with Module.to.
+    from types import SimpleNamespace
+
+    def fake(index, dtype=torch.float32):
+        return SimpleNamespace(device=torch.device("cuda", index), dtype=dtype,
+                               is_floating_point=lambda: True)
+
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    cuda = torch.device("cuda")
+    assert base._placed([fake(1), fake(1)], cuda, torch.float32)
+    assert not base._placed([fake(1), fake(0)], cuda, torch.float32)
+    assert not base._placed([fake(1, torch.float64)], cuda, torch.float32)
+    assert base._placed([fake(0)], torch.device("cuda:0"), torch.float32)
+    assert not base._placed([fake(0)], torch.device("cuda:1"), torch.float32)
