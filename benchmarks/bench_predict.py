@@ -15,7 +15,9 @@ trained), then
   rows are timed, alternating the two libraries, median of ``--repeats``; the
   ratio is the median of per-repeat ratios sknn / scikit-learn;
 * single-row latency: ``predict(X[i:i+1])`` called ``--calls`` times per
-  block, blocks alternating between libraries, median per-call time.
+  block, blocks alternating between libraries, median per-call time; then
+  the same rows as Python lists (``X[i:i+1].tolist()``, as a JSON payload
+  arrives), converted before the clock starts.
 """
 
 from __future__ import annotations
@@ -74,7 +76,9 @@ def fitted_models(kind, hidden=(256, 256)):
 def time_models(models, methods, X, repeats, calls):
     """Per library: seconds per batch call of each method, and median 1-row latency."""
     libs = list(models)
-    results = {lib: {**{m: [] for m in methods}, "single_row": []} for lib in libs}
+    results = {lib: {**{m: [] for m in methods}, "single_row": [], "single_row_list": []}
+               for lib in libs}
+    lists = [X[i : i + 1].tolist() for i in range(calls)]
     for lib in libs:  # warm-up
         models[lib].predict(X[:1000])
     for r in range(repeats):
@@ -91,6 +95,12 @@ def time_models(models, methods, X, repeats, calls):
                 m.predict(row)
                 t_calls.append(time.perf_counter() - t0)
             results[lib]["single_row"].append(median(t_calls))
+            t_calls = []
+            for row in lists:
+                t0 = time.perf_counter()
+                m.predict(row)
+                t_calls.append(time.perf_counter() - t0)
+            results[lib]["single_row_list"].append(median(t_calls))
     return results
 
 
@@ -100,14 +110,15 @@ def report(kind, results, methods, rows):
     extra = ", 10 classes" if kind == "classifier" else ""
     print(f"\n{kind}: {rows} rows x 100 features, (256, 256) net{extra}")
     heads = {"predict": "predict s", "predict_proba": "proba s"}
-    print(f"{'library':<9} " + " ".join(f"{heads[m]:>10}" for m in methods) + f" {'1-row us':>9}")
+    print(f"{'library':<9} " + " ".join(f"{heads[m]:>10}" for m in methods)
+          + f" {'1-row us':>9} {'list us':>8}")
     for lib, e in results.items():
         print(f"{lib:<9} " + " ".join(f"{median(e[m]):10.4f}" for m in methods)
-              + f" {median(e['single_row']) * 1e6:9.1f}")
+              + f" {median(e['single_row']) * 1e6:9.1f} {median(e['single_row_list']) * 1e6:8.1f}")
     ratios = {}
     if "sknn" in results:
         s, k = results["sknn"], results["sklearn"]
-        for key in (*methods, "single_row"):
+        for key in (*methods, "single_row", "single_row_list"):
             ratios[key] = median([a / b for a, b in zip(s[key], k[key])])
             print(f"sknn / {peer} {key}: {ratios[key]:.2f}x")
     return ratios

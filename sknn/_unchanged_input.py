@@ -11,7 +11,8 @@ themselves, without a warning. The two functions here recognise exactly that
 case with a few attribute reads; every other input, including every input
 that would raise or warn, still goes through ``validate_data``, so errors and
 warnings stay scikit-learn's own. tests/test_unchanged_input.py checks the
-claim against ``validate_data`` input by input.
+claim against ``validate_data`` input by input. ``predict`` also takes a
+list of float rows (a JSON payload) that way, as ``np.asarray`` makes it.
 """
 
 from __future__ import annotations
@@ -62,6 +63,37 @@ def predict_input_unchanged(estimator, X) -> bool:
     if X.shape[0] < 1 or X.shape[1] != state.get("n_features_in_") or "feature_names_in_" in state:
         return False
     return _finite(X)
+
+
+def predict_input_array(estimator, X):
+    """What ``validate_data(estimator, X, reset=False)`` would return, where
+    that is known without calling it; else None.
+
+    ``X`` itself where :func:`predict_input_unchanged` accepts it. For a
+    ``list`` (rows of Python floats, as a JSON payload arrives), validation
+    makes ``np.asarray(X)`` and checks it; where that is a float64 array the
+    first function accepts, it is returned (validation would give an equal
+    array, without a warning). Lists of other values (ints, bools, strings,
+    ``None``, ragged rows) go through ``validate_data``.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    X : object
+        The input given to ``predict``.
+
+    Returns
+    -------
+    ndarray or None
+    """
+    if type(X) is list:
+        try:
+            X = np.asarray(X)
+        except (ValueError, TypeError):  # ragged rows: validate_data says so in its words
+            return None
+        if X.dtype != np.float64:
+            return None
+    return X if predict_input_unchanged(estimator, X) else None
 
 
 def training_input_unchanged(estimator, X, y) -> bool:

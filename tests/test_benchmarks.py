@@ -121,7 +121,8 @@ def test_bench_predict_times_both_estimators(capsys):
     bench_predict.main(["--rows", "3000", "--repeats", "1", "--calls", "3"])
     out = capsys.readouterr().out
     for line in ("sknn / MLPClassifier predict_proba:", "sknn / MLPClassifier single_row:",
-                 "sknn / MLPRegressor predict:", "sknn / MLPRegressor single_row:"):
+                 "sknn / MLPRegressor predict:", "sknn / MLPRegressor single_row:",
+                 "sknn / MLPClassifier single_row_list:", "sknn / MLPRegressor single_row_list:"):
         assert line in out
     with pytest.raises(SystemExit):
         bench_predict.main(["--estimators", "classifer"])

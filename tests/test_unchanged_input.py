@@ -14,7 +14,11 @@ from sklearn.utils.validation import validate_data
 import sknn._estimator_base as estimator_base
 import sknn._fitted_state as fitted_state
 from sknn import TorchMLPClassifier, TorchMLPRegressor
-from sknn._unchanged_input import predict_input_unchanged, training_input_unchanged
+from sknn._unchanged_input import (
+    predict_input_array,
+    predict_input_unchanged,
+    training_input_unchanged,
+)
 
 rng = np.random.RandomState(0)
 X = rng.normal(size=(60, 5))
@@ -64,6 +68,26 @@ CANDIDATES = {
     "DataFrame": pd.DataFrame(X),
 }
 
+# Lists, as predict takes them from a JSON payload and otherwise.
+LISTS = {
+    "list": X.tolist(),
+    "one-row list": X[:1].tolist(),
+    "list of row arrays": list(X),
+    "ints in a float list": [[1, 2.5, 3, 4, 5]] + X[1:].tolist(),
+    "list of ints": (X * 10).astype(int).tolist(),
+    "list of bools": (X > 0).tolist(),
+    "list of strings": X.astype(str).tolist(),
+    "list with None": [[None, *row[1:]] for row in X.tolist()],
+    "list with nan": [[float("nan"), *row[1:]] for row in X.tolist()],
+    "list of float32 rows": list(X.astype(np.float32)),
+    "ragged list": [row[: 4 + i % 2] for i, row in enumerate(X.tolist())],
+    "flat list": X[0].tolist(),
+    "narrow list": X[:, :4].tolist(),
+    "empty list": [],
+    "list of lists of lists": X[None].tolist(),
+    "complex list": (X + 1j).tolist(),
+}
+
 
 @pytest.mark.parametrize("name", list(CANDIDATES))
 def test_accepted_input_is_what_validate_data_returns_unchanged(reg, name):
@@ -80,6 +104,28 @@ def test_plain_float_arrays_are_accepted_and_everything_else_is_not(reg):
     assert accepted == {"float64", "float32", "one row", "fortran", "strided", "read-only"}
 
 
+@pytest.mark.parametrize("name", list(LISTS))
+def test_accepted_list_becomes_what_validate_data_makes_of_it(reg, name):
+    data = LISTS[name]
+    array = predict_input_array(reg, data)
+    if array is None:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        expected = validate_data(reg, data, accept_sparse=["csr", "csc"], reset=False)
+    assert array.dtype == expected.dtype and array.flags.c_contiguous
+    np.testing.assert_array_equal(array, expected)
+
+
+def test_lists_of_finite_floats_are_accepted_and_no_other_list_is(reg):
+    accepted = {name for name, data in LISTS.items() if predict_input_array(reg, data) is not None}
+    assert accepted == {"list", "one-row list", "list of row arrays", "ints in a float list"}
+    for name, data in CANDIDATES.items():  # arrays: as predict_input_unchanged says
+        array = predict_input_array(reg, data)
+        if name != "list":
+            assert (array is data) if predict_input_unchanged(reg, data) else array is None
+
+
 def test_estimator_fitted_with_feature_names_always_validates():
     est = TorchMLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
     est.fit(pd.DataFrame(X, columns=list("abcde")), y)
@@ -88,10 +134,10 @@ def test_estimator_fitted_with_feature_names_always_validates():
         est.predict(X)
 
 
-@pytest.mark.parametrize("name", list(CANDIDATES))
+@pytest.mark.parametrize("name", list(CANDIDATES) + [f"{n} (list)" for n in LISTS])
 def test_predict_unchanged_by_the_shortcut(reg, name, monkeypatch):
     """Same predictions, errors and warnings with the shortcut as without it."""
-    data = CANDIDATES[name]
+    data = LISTS[name[: -len(" (list)")]] if name.endswith(" (list)") else CANDIDATES[name]
 
     def outcome():
         with warnings.catch_warnings(record=True) as caught:
@@ -103,7 +149,7 @@ def test_predict_unchanged_by_the_shortcut(reg, name, monkeypatch):
         return result, [(w.category, str(w.message)) for w in caught]
 
     fast = outcome()
-    monkeypatch.setattr(fitted_state, "predict_input_unchanged", lambda est, X: False)
+    monkeypatch.setattr(fitted_state, "predict_input_array", lambda est, X: None)
     slow = outcome()
     if isinstance(fast[0], np.ndarray):
         np.testing.assert_array_equal(fast[0], slow[0])
