@@ -58,7 +58,7 @@ from ._params import (
 )
 from ._progress import Reporter
 from ._schedulers import make_schedule
-from ._unchanged_input import training_input_unchanged
+from ._unchanged_input import training_input_arrays
 from ._undo import Undo
 
 # Tests switch the hand-derived training step off to compare it with autograd,
@@ -212,9 +212,10 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
     def _validated_training_input(self, X, y, reset, **check_params):
         """``validate_data`` on ``X`` and ``y`` as both estimators call it; where
         it would return them unchanged (a later ``partial_fit`` call, usually),
-        ``(X, y)`` at once (:func:`sknn._unchanged_input.training_input_unchanged`)."""
-        if not reset and training_input_unchanged(self, X, y):
-            return X, y
+        ``(X, y)`` at once (:func:`sknn._unchanged_input.training_input_arrays`)."""
+        arrays = None if reset else training_input_arrays(self, X, y)
+        if arrays is not None:
+            return arrays
         return validate_data(
             self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
             dtype=(np.float64, np.float32), reset=reset, **check_params,

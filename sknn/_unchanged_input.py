@@ -12,7 +12,8 @@ case with a few attribute reads; every other input, including every input
 that would raise or warn, still goes through ``validate_data``, so errors and
 warnings stay scikit-learn's own. tests/test_unchanged_input.py checks the
 claim against ``validate_data`` input by input. ``predict`` also takes a
-list of float rows (a JSON payload) that way, as ``np.asarray`` makes it.
+list of float rows (a JSON payload) that way, as ``np.asarray`` makes it,
+and ``partial_fit`` lists of rows and of targets.
 """
 
 from __future__ import annotations
@@ -87,13 +88,49 @@ def predict_input_array(estimator, X):
     ndarray or None
     """
     if type(X) is list:
-        try:
-            X = np.asarray(X)
-        except (ValueError, TypeError):  # ragged rows: validate_data says so in its words
-            return None
-        if X.dtype != np.float64:
+        X = _as_array(X)
+        if X is None or X.dtype != np.float64:
             return None
     return X if predict_input_unchanged(estimator, X) else None
+
+
+def _as_array(values):
+    """``np.asarray(values)`` (what ``check_array`` makes of a list), or None
+    where numpy refuses (ragged rows: ``validate_data`` says so in its words)."""
+    try:
+        return np.asarray(values)
+    except (ValueError, TypeError):
+        return None
+
+
+def training_input_arrays(estimator, X, y):
+    """What the estimators' ``validate_data(estimator, X, y, ..., reset=False)``
+    would return, where that is known without calling it; else None.
+
+    ``(X, y)`` themselves where :func:`training_input_unchanged` accepts
+    them. Lists (an online learner fed JSON rows) are converted as
+    validation converts them, ``X`` as in :func:`predict_input_array` and
+    ``y`` by ``np.asarray``, and accepted on the same terms.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    X, y : object
+        The input given to ``partial_fit`` (or a warm-started ``fit``).
+
+    Returns
+    -------
+    tuple of ndarray, or None
+    """
+    if type(X) is list:
+        X = _as_array(X)
+        if X is None or X.dtype != np.float64:
+            return None
+    if type(y) is list:
+        y = _as_array(y)
+        if y is None:
+            return None
+    return (X, y) if training_input_unchanged(estimator, X, y) else None
 
 
 def training_input_unchanged(estimator, X, y) -> bool:

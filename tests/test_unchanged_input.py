@@ -17,6 +17,7 @@ from sknn import TorchMLPClassifier, TorchMLPRegressor
 from sknn._unchanged_input import (
     predict_input_array,
     predict_input_unchanged,
+    training_input_arrays,
     training_input_unchanged,
 )
 
@@ -229,6 +230,53 @@ def test_plain_targets_are_accepted_and_everything_else_is_not(reg):
     assert not training_input_unchanged(reg, X.tolist(), y)
 
 
+TARGET_LISTS = {
+    "float list": y.tolist(),
+    "int list": (y > 0).astype(int).tolist(),
+    "bool list": (y > 0).tolist(),
+    "string list": np.where(y > 0, "up", "down").tolist(),
+    "mixed int and float list": [1, *y[1:].tolist()],
+    "column list": y[:, None].tolist(),
+    "list with None": [None, *y[1:].tolist()],
+    "list with nan": [float("nan"), *y[1:].tolist()],
+    "ragged list": [[v] if i % 2 else [v, v] for i, v in enumerate(y.tolist())],
+    "short list": y[:-1].tolist(),
+    "empty list": [],
+}
+
+
+@pytest.mark.parametrize("y_name", list(TARGET_LISTS) + ["float", "strings"])
+@pytest.mark.parametrize("x_name", ["list", "list of row arrays", "list of ints", "ragged list",
+                                    "narrow list", "list with nan"])
+@pytest.mark.parametrize("y_numeric", [False, True])
+def test_accepted_training_lists_become_what_validate_data_makes_of_them(reg, x_name, y_name,
+                                                                          y_numeric):
+    data, target = LISTS[x_name], {**TARGETS, **TARGET_LISTS}[y_name]
+    arrays = training_input_arrays(reg, data, target)
+    if arrays is None:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        expected = validate_data(reg, data, target, accept_sparse=["csr", "csc"],
+                                 multi_output=True, y_numeric=y_numeric,
+                                 dtype=(np.float64, np.float32), reset=False)
+    for got, want in zip(arrays, expected):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+
+
+def test_lists_of_rows_and_plain_target_lists_are_accepted_and_no_others(reg):
+    accepted = {name for name, target in TARGET_LISTS.items()
+                if training_input_arrays(reg, X.tolist(), target) is not None}
+    assert accepted == {"float list", "int list", "bool list", "string list",
+                        "mixed int and float list", "column list"}
+    assert training_input_arrays(reg, LISTS["list of ints"], y) is None
+    assert training_input_arrays(reg, LISTS["narrow list"], y) is None
+    fitted_with_names = TorchMLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    fitted_with_names.fit(pd.DataFrame(X, columns=list("abcde")), y)
+    assert training_input_arrays(fitted_with_names, X.tolist(), y.tolist()) is None
+
+
 def _partial_fit_outcome(est, data, target):
     est = copy.deepcopy(est)
     with warnings.catch_warnings(record=True) as caught:
@@ -241,15 +289,18 @@ def _partial_fit_outcome(est, data, target):
     return result, [(w.category, str(w.message)) for w in caught]
 
 
-@pytest.mark.parametrize("y_name", ["float", "int", "column", "nan", "too short", "object"])
-@pytest.mark.parametrize("x_name", ["float64", "one row", "float32", "nan", "too few columns"])
+@pytest.mark.parametrize("y_name", ["float", "int", "column", "nan", "too short", "object",
+                                    "float list", "list with None", "column list"])
+@pytest.mark.parametrize("x_name", ["float64", "one row", "float32", "nan", "too few columns",
+                                    "list", "list of ints", "ragged list"])
 def test_partial_fit_unchanged_by_the_shortcut(reg, x_name, y_name, monkeypatch):
     """Same weights, errors and warnings with the shortcut as without it."""
-    data, target = CANDIDATES[x_name], TARGETS[y_name]
+    data = {**CANDIDATES, **LISTS}[x_name]
+    target = {**TARGETS, **TARGET_LISTS}[y_name]
     if x_name == "one row":
         target = target[3:4]
     fast = _partial_fit_outcome(reg, data, target)
-    monkeypatch.setattr(estimator_base, "training_input_unchanged", lambda est, X, y: False)
+    monkeypatch.setattr(estimator_base, "training_input_arrays", lambda est, X, y: None)
     slow = _partial_fit_outcome(reg, data, target)
     if isinstance(fast[0], list):
         for a, b in zip(fast[0], slow[0]):
@@ -266,3 +317,6 @@ def test_classifier_partial_fit_keeps_scikit_learns_label_errors():
     with pytest.raises(ValueError, match="`y` has classes not in `self.classes_`"):
         clf.partial_fit(X[:2], np.array(["up", "sideways"]))
     np.testing.assert_array_equal(clf.classes_, ["down", "up"])
+    assert training_input_arrays(clf, X[:2].tolist(), ["up", "sideways"]) is not None
+    with pytest.raises(ValueError, match="`y` has classes not in `self.classes_`"):
+        clf.partial_fit(X[:2].tolist(), ["up", "sideways"])
