@@ -87,20 +87,22 @@ def predict_input_array(estimator, X):
     -------
     ndarray or None
     """
-    if type(X) is list:
-        X = _as_array(X)
-        if X is None or X.dtype != np.float64:
-            return None
-    return X if predict_input_unchanged(estimator, X) else None
+    X = _listed(X, np.float64)
+    return X if X is not None and predict_input_unchanged(estimator, X) else None
 
 
-def _as_array(values):
-    """``np.asarray(values)`` (what ``check_array`` makes of a list), or None
-    where numpy refuses (ragged rows: ``validate_data`` says so in its words)."""
+def _listed(values, dtype=None):
+    """``values``; for a list, ``np.asarray(values)`` (what ``check_array``
+    makes of it) if that is of ``dtype`` (when given), else None. None too
+    where numpy refuses the list (ragged rows: ``validate_data`` says so in
+    its own words)."""
+    if type(values) is not list:
+        return values
     try:
-        return np.asarray(values)
+        array = np.asarray(values)
     except (ValueError, TypeError):
         return None
+    return array if dtype is None or array.dtype == dtype else None
 
 
 def training_input_arrays(estimator, X, y):
@@ -110,26 +112,16 @@ def training_input_arrays(estimator, X, y):
     ``(X, y)`` themselves where :func:`training_input_unchanged` accepts
     them. Lists (an online learner fed JSON rows) are converted as
     validation converts them, ``X`` as in :func:`predict_input_array` and
-    ``y`` by ``np.asarray``, and accepted on the same terms.
-
-    Parameters
-    ----------
-    estimator : fitted estimator
-    X, y : object
-        The input given to ``partial_fit`` (or a warm-started ``fit``).
+    ``y`` by ``np.asarray``, and accepted on the same terms. The parameters
+    are those of :func:`training_input_unchanged`.
 
     Returns
     -------
     tuple of ndarray, or None
     """
-    if type(X) is list:
-        X = _as_array(X)
-        if X is None or X.dtype != np.float64:
-            return None
-    if type(y) is list:
-        y = _as_array(y)
-        if y is None:
-            return None
+    X, y = _listed(X, np.float64), _listed(y)
+    if X is None or y is None:
+        return None
     return (X, y) if training_input_unchanged(estimator, X, y) else None
 
 
