@@ -167,3 +167,20 @@ def test_bench_step_inductor_cache_is_temporary_unless_kept(monkeypatch):
     assert os.environ["TORCHINDUCTOR_CACHE_DIR"] == "/users/own/cache"
     with bench_step._inductor_cache(fresh=False) as root:  # --warm-cache
         assert root is None
+
+
+def test_bench_dask_runs_the_search_on_both_cluster_shapes(capsys, tmp_path):
+    import json
+
+    pytest.importorskip("distributed")
+    import bench_dask
+
+    out_file = tmp_path / "dask.json"
+    bench_dask.main(["--repeats", "1", "--epochs", "2", "--json", str(out_file)])
+    out = capsys.readouterr().out
+    cpus = os.cpu_count()
+    assert f"dask {cpus}x1 s" in out and f"dask 1x{cpus} s" in out
+    payload = json.loads(out_file.read_text())
+    for lib in ("sknn", "sklearn"):
+        assert payload["results"][lib][f"{cpus}x1"]["same"] is True
+        assert payload["results"][lib][f"1x{cpus}"]["same"] is True
