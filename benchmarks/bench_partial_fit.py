@@ -15,7 +15,10 @@ are medians of per-repeat ratios sknn / scikit-learn.
 
 Cases: the classifier on iris (one row per call, the perceptron's
 error-driven online learning) and on digits (32-row chunks); the regressor
-on diabetes, one row per call and 32-row chunks.
+on diabetes, one row per call and 32-row chunks. The ``-list`` cases feed
+the same rows as Python lists (``X[i:i+1].tolist()`` and ``y[i:i+1].tolist()``),
+as an online learner fed JSON receives them; the lists are made before the
+clock starts.
 """
 
 from __future__ import annotations
@@ -42,12 +45,14 @@ from _common import (
 )
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-# name -> (kind, loader, rows per call)
+# name -> (kind, loader, rows per call, chunks as Python lists)
 CASES = {
-    "iris-1": ("classifier", load_iris, 1),
-    "digits-32": ("classifier", load_digits, 32),
-    "diabetes-1": ("regressor", load_diabetes, 1),
-    "diabetes-32": ("regressor", load_diabetes, 32),
+    "iris-1": ("classifier", load_iris, 1, False),
+    "digits-32": ("classifier", load_digits, 32, False),
+    "diabetes-1": ("regressor", load_diabetes, 1, False),
+    "diabetes-32": ("regressor", load_diabetes, 32, False),
+    "iris-1-list": ("classifier", load_iris, 1, True),
+    "diabetes-1-list": ("regressor", load_diabetes, 1, True),
 }
 LIBS = {
     "classifier": {"sklearn": MLPClassifier, "sknn": TorchMLPClassifier},
@@ -57,7 +62,7 @@ LIBS = {
 
 def load(case):
     """Standardised X, y (the regressor's target scaled too), shuffled once."""
-    kind, loader, _ = CASES[case]
+    kind, loader, _, _ = CASES[case]
     X, y = loader(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     if kind == "regressor":
@@ -66,17 +71,21 @@ def load(case):
     return X[order], y[order]
 
 
-def one_pass(cls, X, y, rows, classes):
-    """Seconds per ``partial_fit`` call of one pass over X in ``rows``-row chunks."""
+def one_pass(cls, X, y, rows, classes, as_lists=False):
+    """Seconds per ``partial_fit`` call of one pass over X in ``rows``-row chunks
+    (converted to Python lists before the clock starts, with ``as_lists``)."""
     est = cls(random_state=RANDOM_STATE)
     kwargs = {} if classes is None else {"classes": classes}
-    starts = range(0, len(y), rows)
+    chunks = [(X[start : start + rows], y[start : start + rows])
+              for start in range(0, len(y), rows)]
+    if as_lists:
+        chunks = [(Xc.tolist(), yc.tolist()) for Xc, yc in chunks]
     with quiet():
         t0 = time.perf_counter()
-        for start in starts:
-            est.partial_fit(X[start : start + rows], y[start : start + rows], **kwargs)
+        for Xc, yc in chunks:
+            est.partial_fit(Xc, yc, **kwargs)
             kwargs = {}
-        return (time.perf_counter() - t0) / len(starts)
+        return (time.perf_counter() - t0) / len(chunks)
 
 
 def main(argv=None):
@@ -92,23 +101,23 @@ def main(argv=None):
 
     print(f"sknn {SKNN_VERSION}; partial_fit, one pass, default settings ((100,), adam), "
           f"median of {args.repeats}")
-    print(f"{'case':<12} {'rows/call':>9} {'calls':>6} {'sklearn us':>11} {'sknn us':>9} "
+    print(f"{'case':<15} {'rows/call':>9} {'calls':>6} {'sklearn us':>11} {'sknn us':>9} "
           f"{'sknn/sklearn':>13}")
     payload = {}
     for case in cases:
-        kind, _, rows = CASES[case]
+        kind, _, rows, as_lists = CASES[case]
         X, y = load(case)
         classes = np.unique(y) if kind == "classifier" else None
         libs = {k: v for k, v in LIBS[kind].items() if v is not None}
         for cls in libs.values():  # warm-up: imports, first-call set-up
-            one_pass(cls, X[:64], y[:64], rows, classes)
+            one_pass(cls, X[:64], y[:64], rows, classes, as_lists)
         times = {lib: [] for lib in libs}
         for r in range(args.repeats):
             order = list(libs) if r % 2 == 0 else list(libs)[::-1]
             for lib in order:
-                times[lib].append(one_pass(libs[lib], X, y, rows, classes))
+                times[lib].append(one_pass(libs[lib], X, y, rows, classes, as_lists))
         entry = {"rows": rows, "calls": len(range(0, len(y), rows)), "times": times}
-        line = (f"{case:<12} {rows:9d} {entry['calls']:6d} "
+        line = (f"{case:<15} {rows:9d} {entry['calls']:6d} "
                 f"{median(times['sklearn']) * 1e6:11.0f}")
         if "sknn" in times:
             entry["ratio"] = median([a / b for a, b in zip(times["sknn"], times["sklearn"])])

@@ -134,12 +134,13 @@ def test_bench_partial_fit(capsys, tmp_path):
     import bench_partial_fit
 
     out_file = tmp_path / "pf.json"
-    bench_partial_fit.main(["--cases", "iris-1,diabetes-32", "--repeats", "1",
+    bench_partial_fit.main(["--cases", "iris-1,diabetes-32,diabetes-1-list", "--repeats", "1",
                             "--json", str(out_file)])
     out = capsys.readouterr().out
-    assert "iris-1" in out and "diabetes-32" in out
+    assert "iris-1" in out and "diabetes-32" in out and "diabetes-1-list" in out
     payload = json.loads(out_file.read_text())
     assert payload["iris-1"]["calls"] == 150 and payload["diabetes-32"]["calls"] == 14
+    assert payload["diabetes-1-list"]["calls"] == 442
     with pytest.raises(SystemExit):
         bench_partial_fit.main(["--cases", "iris"])
 
