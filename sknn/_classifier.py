@@ -9,11 +9,12 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from . import _docs
 from ._estimator_base import BaseTorchMLP
+from ._labels import labels_of
 from ._losses import accuracy
 
 # predict() decides from float32 scores for more rows than _FLOAT32_LABELS_MIN_ROWS
@@ -105,7 +106,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
             self._label_binarizer = LabelBinarizer().fit(y)
             self.classes_ = self._label_binarizer.classes_
         else:
-            classes = unique_labels(y)
+            classes = labels_of(y)
             if self.warm_start:
                 if set(classes) != set(self.classes_):
                     raise ValueError(
