@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import RANDOM_STATE, SKNN_VERSION, TorchMLPClassifier, median, quiet, write_json
 from bench_gridsearch import GRID
-from joblib import parallel_backend
+from joblib import parallel_config
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier
@@ -56,7 +56,7 @@ def timed(cls, epochs, X, y, client=None):
         if client is None:
             gs = search(cls, epochs, 1).fit(X, y)
         else:
-            with parallel_backend("dask", client=client):
+            with parallel_config(backend="dask", client=client):
                 gs = search(cls, epochs, -1).fit(X, y)
         return time.perf_counter() - t0, gs.cv_results_["mean_test_score"]
 

@@ -9,7 +9,7 @@ run at the same time and share the process' thread settings).
 
 import numpy as np
 import pytest
-from joblib import parallel_backend
+from joblib import parallel_config
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -50,8 +50,9 @@ def _search():
 def test_grid_search_on_dask_workers_matches_one_process(client):
     X, y = load_iris(return_X_y=True)
     local = _search().fit(X, y)
-    with parallel_backend("dask"):
+    with distributed.get_task_stream(client) as tasks, parallel_config(backend="dask"):
         remote = _search().set_params(n_jobs=-1).fit(X, y)
+    assert len(tasks.data) >= 1  # the fits ran on the cluster, not here
     np.testing.assert_array_equal(remote.cv_results_["mean_test_score"],
                                   local.cv_results_["mean_test_score"])
     assert remote.best_params_ == local.best_params_
@@ -63,7 +64,7 @@ def test_cross_val_score_of_the_regressor_on_dask_workers(client):
     model = make_pipeline(StandardScaler(),
                           TorchMLPRegressor(hidden_layer_sizes=(16,), max_iter=40, random_state=0))
     local = cross_val_score(model, X, y, cv=4)
-    with parallel_backend("dask"):
+    with parallel_config(backend="dask"):
         remote = cross_val_score(model, X, y, cv=4, n_jobs=-1)
     np.testing.assert_array_equal(remote, local)
 
