@@ -7,13 +7,15 @@ under 10 us. Single-row serving (``predict``) and online learning
 (``partial_fit`` a row or a few at a time) pay it on every call. For the
 input those calls usually get (float ndarrays with the fitted number of
 columns and finite values) validation changes nothing: it returns the arrays
-themselves, without a warning. The two functions here recognise exactly that
-case with a few attribute reads; every other input, including every input
-that would raise or warn, still goes through ``validate_data``, so errors and
-warnings stay scikit-learn's own. tests/test_unchanged_input.py checks the
-claim against ``validate_data`` input by input. ``predict`` also takes a
-list of float rows (a JSON payload) that way, as ``np.asarray`` makes it,
-and ``partial_fit`` lists of rows and of targets.
+themselves, without a warning. ``predict_input_unchanged`` and
+``training_input_unchanged`` recognise exactly that case with a few
+attribute reads. ``predict_input_array`` and ``training_input_arrays``,
+which the estimators call, also take lists of float rows (a JSON payload)
+and, for training, lists of targets, converted as ``np.asarray`` converts
+them (what validation would do). Every other input, including every input
+that would raise or warn, still goes through ``validate_data``, so errors
+and warnings stay scikit-learn's own. tests/test_unchanged_input.py checks
+the claim against ``validate_data`` input by input.
 """
 
 from __future__ import annotations

@@ -94,3 +94,17 @@ def test_an_out_of_range_seed_fails_like_check_random_state():
     assert str(got.value) == str(expected.value)
     with call_random_state(0) as rng:  # and the thread's RandomState is still usable
         _assert_same_draws(rng(), np.random.RandomState(0))
+
+
+def test_a_one_row_partial_fit_builds_no_random_state(monkeypatch):
+    import sknn._call_rng as call_rng
+    from sknn import TorchMLPRegressor
+
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    y = X.sum(axis=1)
+    est = TorchMLPRegressor(hidden_layer_sizes=(4,), random_state=0).partial_fit(X, y)
+    built = []
+    monkeypatch.setattr(call_rng, "_reseeded", lambda seed: built.append(seed))
+    monkeypatch.setattr(call_rng, "check_random_state", lambda seed: built.append(seed))
+    est.partial_fit(X[:1], y[:1])
+    assert built == []
