@@ -15,7 +15,7 @@ from sklearn.utils.validation import column_or_1d
 from . import _docs
 from ._estimator_base import BaseTorchMLP
 from ._labels import labels_of
-from ._losses import accuracy
+from ._losses import accuracy, log_loss_cap
 
 # predict() decides from float32 scores for more rows than _FLOAT32_LABELS_MIN_ROWS
 # and at least _FLOAT32_LABELS_MIN_WORK multiply-adds (rows x weights): below
@@ -151,6 +151,11 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
 
     def _loss_name(self):
         return "log_loss" if self._label_binarizer.y_type_ == "multiclass" else "binary_log_loss"
+
+    def _loss_kwargs(self):
+        # scikit-learn clips probabilities at the eps of the dtype it computes
+        # in: that of its coefficients (float64 for lbfgs, else the data's).
+        return {"log_cap": log_loss_cap(self._coef_dtype)}
 
     def _score_tensors(self, z, p, Y, sw):
         if len(self.classes_) == 1:

@@ -111,7 +111,8 @@ class StoppingRule:
     """scikit-learn's no-improvement counter; kept across warm starts and partial_fit.
 
     Without validation data it watches the training loss, with it the
-    validation score, and then keeps a copy of the best weights.
+    validation score, and then keeps a copy of the best weights of the
+    current call.
     """
 
     def __init__(self, tol: float, n_iter_no_change, use_validation: bool):
@@ -370,6 +371,11 @@ def train_stochastic(
         reporter.close()
     if stopper.use_validation and stopper.best_state is not None:
         module.load_state_dict(stopper.best_state)
+        # From here the weights are the best so far, as in scikit-learn, whose
+        # coefs_ *are* its snapshot after this point: a warm-started fit
+        # trains them in place, so one whose epochs never beat this score
+        # ends with its last weights, not these.
+        stopper.best_state = None
     if array_step is None or module.training:  # also after a switch by hand
         module.eval()
     return out

@@ -164,6 +164,10 @@ class ManualMLPGrad:
         loss over the outputs instead of the squared error.
     huber_delta : float, default=1.0
         The Huber loss's threshold.
+    log_cap : float, optional
+        With the ``"softmax"`` and ``"logistic"`` outputs, each log term of
+        the returned loss is capped here, as scikit-learn reports it
+        (:func:`sknn._losses.log_loss_cap`); the gradient is not.
 
     Notes
     -----
@@ -180,7 +184,7 @@ class ManualMLPGrad:
     """
 
     def __init__(self, weights, biases, activation, output, alpha, dropouts=None, norms=None,
-                 leaky_relus=None, loss=None, huber_delta=1.0):
+                 leaky_relus=None, loss=None, huber_delta=1.0, log_cap=None):
         rule = as_rule(activation)
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
@@ -200,6 +204,7 @@ class ManualMLPGrad:
                             for m in _per_layer(leaky_relus, len(self.weights))]
         self.loss = loss
         self.huber_delta = float(huber_delta)
+        self.log_cap = None if log_cap is None else float(log_cap)
         # The activations' inputs of this step: the normalisation layers'
         # outputs where there is one, else the buffers' pre-activations.
         self._act_inputs = [None] * len(self.weights)
@@ -408,10 +413,15 @@ class ManualMLPGrad:
         aux = buf.aux
         if self.loss is not None:
             return self._regression_delta_and_loss(z, Y, D, buf, wn)
+        cap = self.log_cap
         if out == "softmax":
             logp = torch.log_softmax(z, 1, out=aux)
             torch.exp(logp, out=D)
             D.sub_(Y)
+            if cap is not None:
+                # Per sample -log p of its class, capped as scikit-learn clips p.
+                terms = (Y * logp).sum(1).neg_().clamp_(max=cap)
+                return terms.sum().mul_(buf.inv) if wn is None else terms.dot(wn)
             if wn is None:
                 # -sum y log p / n as one dot product over the flattened batch.
                 return torch.dot(Y.reshape(-1), buf.aux_flat).mul_(buf.neg_inv)
@@ -420,6 +430,9 @@ class ManualMLPGrad:
             torch.sigmoid(z, out=D)
             D.sub_(Y)
             # BCE-with-logits is the numerically stable softplus(z) - y z.
+            if cap is not None:
+                terms = F.binary_cross_entropy_with_logits(z, Y, reduction="none").clamp_(max=cap)
+                return terms.sum().mul_(buf.inv) if wn is None else terms.sum(1).dot(wn)
             if wn is None:
                 return F.binary_cross_entropy_with_logits(z, Y, reduction="sum").mul_(buf.inv)
             return F.binary_cross_entropy_with_logits(z, Y, weight=wn.unsqueeze(1), reduction="sum")
@@ -624,7 +637,7 @@ def per_layer_dropouts(dropouts, n_layers):
 
 def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0,
                    dropouts=None, autocast=None, norms=None, leaky_relus=None, loss=None,
-                   huber_delta=1.0):
+                   huber_delta=1.0, log_cap=None):
     """Return an engine-style ``step(X, Y, sw, sw_sum) -> reported_loss``.
 
     Drop-in for ``sknn._engine.make_autograd_step`` on eligible networks: it
@@ -635,7 +648,9 @@ def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0,
 
     Parameters
     ----------
-    weights, biases, activation, output, alpha, dropouts, norms, leaky_relus, loss, huber_delta
+    weights, biases, activation, output, alpha, dropouts, norms, leaky_relus, loss
+        As for :class:`ManualMLPGrad`.
+    huber_delta, log_cap
         As for :class:`ManualMLPGrad`.
     report_scale : float, default=1.0
         scikit-learn reports the multi-output squared error averaged over
@@ -651,7 +666,7 @@ def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0,
     """
     if autocast is None:
         grad_fn = ManualMLPGrad(weights, biases, activation, output, alpha, dropouts, norms,
-                                leaky_relus, loss, huber_delta)
+                                leaky_relus, loss, huber_delta, log_cap)
     elif loss is not None or any(m is not None for m in [*(norms or []), *(leaky_relus or [])]):
         raise ValueError("the mixed-precision step has no normalisation, PReLU, RReLU "
                          "or other losses")
@@ -659,7 +674,7 @@ def make_fast_step(weights, biases, activation, output, alpha, report_scale=1.0,
         from ._fast_mlp_mixed import MixedPrecisionMLPGrad
 
         grad_fn = MixedPrecisionMLPGrad(weights, biases, activation, output, alpha, dropouts,
-                                        low=autocast)
+                                        low=autocast, log_cap=log_cap)
 
     def step(X, Y, sw=None, sw_sum=None):
         data_loss, penalty = grad_fn(X, Y, sw)

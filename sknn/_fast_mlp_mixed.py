@@ -26,15 +26,15 @@ class MixedPrecisionMLPGrad(ManualMLPGrad):
 
     Parameters
     ----------
-    weights, biases, activation, output, alpha, dropouts
+    weights, biases, activation, output, alpha, dropouts, log_cap
         As for :class:`~sknn._fast_mlp.ManualMLPGrad` (float32 parameters).
     low : torch.dtype, default=torch.bfloat16
         The precision of the matmuls and the activations between them.
     """
 
     def __init__(self, weights, biases, activation, output, alpha, dropouts=None,
-                 low=torch.bfloat16):
-        super().__init__(weights, biases, activation, output, alpha, dropouts)
+                 low=torch.bfloat16, log_cap=None):
+        super().__init__(weights, biases, activation, output, alpha, dropouts, log_cap=log_cap)
         self.low = low
         self._w_low = [torch.empty_like(w, dtype=low) for w in self.weights]
         self._w_low_t = [w.t() for w in self._w_low]

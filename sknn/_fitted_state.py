@@ -191,11 +191,8 @@ class FittedNetworkMixin:
             state["_schedule_state"] = schedule.state_dict()
         state.pop("_float64_layers", None)  # rebuilt by __setstate__
         state.pop("_numpy_step", None)  # a cache of training arrays, rebuilt by training
-        stopper = state.get("_stopper")
-        if stopper is not None and stopper.best_state is not None:
-            stopper = copy.copy(stopper)
-            stopper.best_state = _to_cpu(stopper.best_state)
-            state["_stopper"] = stopper
+        # The stopper's best weights live only during a call (sknn._engine), so
+        # it holds no tensors here.
         return state
 
     def __setstate__(self, state):

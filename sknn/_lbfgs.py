@@ -7,7 +7,12 @@ small ones on the CPU (scipy evaluates the objective a few hundred times per
 fit, and torch's per-operation and autograd overhead was most of the fit's
 time on small data), :class:`sknn._fast_mlp.ManualMLPGrad` for the others
 (no graph to record, buffers reused across evaluations). scipy drives the
-iterations in float64 exactly as scikit-learn does.
+iterations in float64 exactly as scikit-learn does, and is given the same
+pair: the loss as scikit-learn reports it (averaged over the outputs of a
+multi-output squared error, log terms capped as scikit-learn's clipped
+probabilities give them) with the gradient of the loss trained on (summed
+over outputs, uncapped). The two disagree in those cases, in scikit-learn
+too; giving scipy anything else would change the iterates.
 """
 
 from __future__ import annotations
@@ -127,10 +132,10 @@ def _torch_objective(module, loss_fn, alpha, weights, data: TensorData, last: di
     def fun(x):
         with torch.no_grad():
             vector_to_parameters(torch.from_numpy(x).to(device, dtype), params)
-        objective, reported = evaluate()
+        _, reported = evaluate()
         grad = torch.cat([p.grad.reshape(-1) for p in params])
         last["reported"] = reported.item()
-        return objective.item(), grad.detach().cpu().numpy().astype(np.float64)
+        return last["reported"], grad.detach().cpu().numpy().astype(np.float64)
 
     return fun, parameters_to_vector(params).detach().cpu().numpy().astype(np.float64)
 
@@ -145,6 +150,6 @@ def _numpy_objective(gradient, data: TensorData, last: dict):
         data_loss, penalty = gradient.gradient(X, Y, sw)
         last["reported"] = data_loss * gradient.report_scale + penalty
         # A copy: scipy keeps the arrays it is given across calls.
-        return data_loss + penalty, gradient.grad.astype(np.float64)
+        return last["reported"], gradient.grad.astype(np.float64)
 
     return fun, gradient.flat.astype(np.float64)

@@ -7,9 +7,11 @@ That normalisation is what makes integer sample weights equal to repeated rows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -31,12 +33,36 @@ def _huber(z, Y, *, huber_delta=1.0, **_):
     return F.huber_loss(z, Y, reduction="none", delta=huber_delta).mean(dim=1)
 
 
+def _log_loss_terms(z, Y):
+    # One log term per sample: -log p of its class (Y is one-hot).
+    return -(Y * torch.log_softmax(z, dim=1)).sum(dim=1, keepdim=True)
+
+
+def _binary_log_loss_terms(z, Y):
+    # One log term per sample and label.
+    return F.binary_cross_entropy_with_logits(z, Y, reduction="none")
+
+
 def _log_loss(z, Y, **_):
-    return -(Y * torch.log_softmax(z, dim=1)).sum(dim=1)
+    return _log_loss_terms(z, Y).sum(dim=1)
 
 
 def _binary_log_loss(z, Y, **_):
-    return F.binary_cross_entropy_with_logits(z, Y, reduction="none").sum(dim=1)
+    return _binary_log_loss_terms(z, Y).sum(dim=1)
+
+
+def log_loss_cap(dtype) -> float:
+    """The largest log term scikit-learn reports for probabilities of ``dtype``.
+
+    scikit-learn clips probabilities to ``[eps, 1 - eps]`` (``eps`` of the
+    dtype it computes in) before taking logs, so no term of its log losses
+    exceeds ``-log(eps)``: 36.04 in float64, 15.94 in float32. sknn computes
+    the terms from the raw scores (stable for any score) and caps the
+    *reported* terms there; gradients stay ``p - y`` as in scikit-learn. The
+    other end of the clip (terms at least ``-log(1 - eps)``, about ``eps``) is
+    left out: it moves a loss by at most ``eps``.
+    """
+    return -math.log(float(np.finfo(dtype).eps))
 
 
 @dataclass(frozen=True)
@@ -55,6 +81,10 @@ class LossSpec:
         the number of outputs, the gradient is not.
     description, lecture : str
         One line for the docs and the course topic.
+    log_terms : callable, optional
+        For scikit-learn's log losses, ``log_terms(z, Y)`` -> (n_samples, k)
+        terms summing to ``per_sample`` over columns, each reported capped at
+        :func:`log_loss_cap`.
     """
 
     per_sample: Callable
@@ -62,6 +92,7 @@ class LossSpec:
     mean_over_outputs: bool
     description: str
     lecture: str
+    log_terms: Callable | None = None
 
 
 LOSSES: dict[str, LossSpec] = {
@@ -81,11 +112,11 @@ LOSSES: dict[str, LossSpec] = {
     ),
     "log_loss": LossSpec(
         _log_loss, "softmax", False, "softmax + cross entropy (multi-class)",
-        "002 softmax + cross entropy",
+        "002 softmax + cross entropy", _log_loss_terms,
     ),
     "binary_log_loss": LossSpec(
         _binary_log_loss, "logistic", False, "sigmoid + binary cross entropy (binary, multilabel)",
-        "004 sigmoid + BCE",
+        "004 sigmoid + BCE", _binary_log_loss_terms,
     ),
 }
 
@@ -103,17 +134,25 @@ def weighted_mean(values: torch.Tensor, sw: torch.Tensor | None, sw_sum) -> torc
     return total / sw_sum
 
 
-def make_loss(name: str, n_outputs: int, **loss_kwargs):
+def make_loss(name: str, n_outputs: int, log_cap: float | None = None, **loss_kwargs):
     """Build ``loss(z, Y, sw, sw_sum) -> (objective, reported)`` for one task.
 
     ``objective`` is what is differentiated; ``reported`` is the value
-    scikit-learn would print and store in ``loss_curve_`` (they differ only for
-    multi-output squared error).
+    scikit-learn would print and store in ``loss_curve_``. They differ for
+    multi-output squared error (reported averaged over outputs), and for the
+    log losses when ``log_cap`` (:func:`log_loss_cap`) is given and a term
+    exceeds it.
     """
     spec = LOSSES[name]
     scale = 1.0 / n_outputs if spec.mean_over_outputs else 1.0
+    cap = log_cap if spec.log_terms is not None else None
 
     def loss(z, Y, sw, sw_sum):
+        if cap is not None:
+            terms = spec.log_terms(z, Y)
+            value = weighted_mean(terms.sum(dim=1), sw, sw_sum)
+            capped = terms.detach().clamp(max=cap).sum(dim=1)
+            return value, weighted_mean(capped, sw, sw_sum)
         value = weighted_mean(spec.per_sample(z, Y, **loss_kwargs), sw, sw_sum)
         return value, value * scale if scale != 1.0 else value
 

@@ -130,6 +130,10 @@ class NumpyMLPGradient:
         :data:`EXTRA_LOSSES`, with ``output="identity"``.
     huber_delta : float, default=1.0
         Where the Huber loss turns from quadratic to linear.
+    log_cap : float, optional
+        With the ``"softmax"`` and ``"logistic"`` outputs, each log term of
+        the loss is capped here, as scikit-learn reports it
+        (:func:`sknn._losses.log_loss_cap`); the gradient is not.
 
     Attributes
     ----------
@@ -142,11 +146,13 @@ class NumpyMLPGradient:
     """
 
     def __init__(self, weights, biases, activation, output, alpha, report_scale=1.0,
-                 dropouts=None, norms=None, leaky_relus=None, loss=None, huber_delta=1.0):
+                 dropouts=None, norms=None, leaky_relus=None, loss=None, huber_delta=1.0,
+                 log_cap=None):
         if not self.supports_network(weights, biases, activation, output, norms, leaky_relus, loss):
             raise ValueError("NumpyMLPGradient does not support this network")
         self.loss = loss
         self.huber_delta = float(huber_delta)
+        self.log_cap = None if log_cap is None else float(log_cap)
         norms = norms or [None] * (len(weights) - 1)
         leaky_relus = leaky_relus or [None] * (len(weights) - 1)
         affine = [m for m in norms if m is not None]
@@ -345,7 +351,14 @@ class NumpyMLPGradient:
             np.divide(D, row, out=D)
             np.subtract(D, Y, out=D)
             np.log(row, out=row)
-            if wn is None:
+            cap = self.log_cap
+            # A sample's -log p is at most log(k) - min(z): only a score this
+            # far below its row's maximum can reach scikit-learn's cap.
+            if cap is not None and float(z.min()) < np.log(z.shape[1]) - cap:
+                np.multiply(Y, z, out=buf.out)
+                terms = np.subtract(row, _add_reduce(buf.out, 1, keepdims=True))
+                loss = _total(np.minimum(terms, cap, out=terms), wn)
+            elif wn is None:
                 loss = float(_add_reduce(row, None)) - float(np.vdot(Y, z))
             else:
                 np.multiply(Y, z, out=buf.out)
@@ -356,6 +369,8 @@ class NumpyMLPGradient:
             # Binary cross-entropy with logits: softplus(z) - y z, stable for any z.
             np.logaddexp(0.0, z, out=buf.out)
             np.subtract(buf.out, np.multiply(Y, z), out=buf.out)
+            if self.log_cap is not None:
+                np.minimum(buf.out, self.log_cap, out=buf.out)
             loss = _total(buf.out, wn)
         elif out == "identity":
             np.subtract(z, Y, out=D)
@@ -382,7 +397,7 @@ class NumpyMLPStep(NumpyMLPGradient):
     Parameters
     ----------
     weights, biases, activation, output, alpha, report_scale, dropouts, norms, leaky_relus, loss,
-    huber_delta
+    huber_delta, log_cap
         As for :class:`NumpyMLPGradient`.
     optimizer : torch.optim.Optimizer or LeanAdam
         One with a numpy update (:data:`sknn._numpy_updates.UPDATES`).
@@ -392,12 +407,13 @@ class NumpyMLPStep(NumpyMLPGradient):
     """
 
     def __init__(self, weights, biases, optimizer, activation, output, alpha, report_scale=1.0,
-                 dropouts=None, norms=None, leaky_relus=None, loss=None, huber_delta=1.0):
+                 dropouts=None, norms=None, leaky_relus=None, loss=None, huber_delta=1.0,
+                 log_cap=None):
         if not self.supports(weights, biases, optimizer, activation, output, norms, leaky_relus,
                              loss):
             raise ValueError("NumpyMLPStep does not support this network or optimizer")
         super().__init__(weights, biases, activation, output, alpha, report_scale, dropouts,
-                         norms, leaky_relus, loss, huber_delta)
+                         norms, leaky_relus, loss, huber_delta, log_cap)
         self._optimizer = optimizer
         self._update = numpy_update(optimizer, self.params)
         self._synced = None

@@ -5,9 +5,12 @@ initial weights, the same early-stopping split and the same batch order as
 scikit-learn, so in float64 the two agree to optimizer round-off.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris, make_multilabel_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
@@ -215,3 +218,118 @@ def test_warm_start_with_a_new_activation_matches_sklearn(iris):
         est.fit(X, y)
         est.set_params(activation="tanh").fit(X, y)
     np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-5)
+
+
+# The three training paths of a plain network: the numpy step (small networks
+# on the CPU), the torch step with hand-derived gradients, and autograd.
+PATHS = {"numpy": {}, "torch": {"_NUMPY_PATH": False},
+         "autograd": {"_NUMPY_PATH": False, "_FAST_PATH": False}}
+
+
+@pytest.fixture(params=list(PATHS))
+def training_path(request, monkeypatch):
+    import sknn._estimator_base as base
+
+    for name, value in PATHS[request.param].items():
+        monkeypatch.setattr(base, name, value)
+    return request.param
+
+
+def _saturating(kind):
+    """Unscaled data on which the first epochs make confident mistakes:
+    probabilities below float64's eps, which scikit-learn clips."""
+    from sklearn.datasets import load_breast_cancer, load_digits
+
+    if kind == "binary":
+        return load_breast_cancer(return_X_y=True)
+    if kind == "multiclass":
+        X, y = load_digits(return_X_y=True)
+        return X * 4, y
+    X, Y = make_multilabel_classification(n_samples=200, n_features=20, n_classes=4,
+                                          random_state=0)
+    return X * 20, Y
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+def test_saturated_log_loss_is_reported_like_sklearn(kind, training_path):
+    # scikit-learn clips probabilities to [eps, 1 - eps] before the log, so a
+    # confidently wrong sample adds at most -log(eps) = 36.04 to its loss;
+    # from the raw scores it would add far more (the breast-cancer fit's first
+    # epoch: 69.0 against scikit-learn's 13.4).
+    X, y = _saturating(kind)
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, solver="sgd", hidden_layer_sizes=(20,),
+                     learning_rate_init=0.01, max_iter=8, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        sk.fit(X, y)
+    with pytest.warns(ConvergenceWarning):
+        ours.fit(X, y)
+    # A term was capped in the first epoch:
+    assert sk.loss_curve_[0] > 1
+    # scikit-learn's log(1 - p) for p near 1 is exact only to eps / (1 - p):
+    # 3e-5 of the multilabel fit's first epochs.
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(ours.coefs_[0], sk.coefs_[0], rtol=1e-7, atol=1e-10)
+
+
+def test_saturated_log_loss_of_float32_data_is_capped_at_float32_eps():
+    # scikit-learn computes float32 data in float32: eps 1.19e-7, cap 15.94.
+    X, y = _saturating("binary")
+    X = X.astype(np.float32)
+    sk = MLPClassifier(solver="sgd", hidden_layer_sizes=(20,), max_iter=4,
+                       random_state=0).fit(X, y)
+    ours = TorchMLPClassifier(solver="sgd", hidden_layer_sizes=(20,), max_iter=4,
+                              random_state=0).fit(X, y)
+    assert ours.coefs_[0].dtype == sk.coefs_[0].dtype == np.float32
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-4)
+
+
+def test_lbfgs_on_saturated_data_matches_sklearn(training_path):
+    # scipy sees scikit-learn's loss (capped terms) with the gradient p - y;
+    # the loss values steer its line searches.
+    X, y = _saturating("multiclass")
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, solver="lbfgs", hidden_layer_sizes=(10,),
+                     max_iter=30, random_state=0)
+    for est in (sk, ours):
+        with pytest.warns(ConvergenceWarning):
+            est.fit(X, y)
+    assert ours.n_iter_ == sk.n_iter_
+    np.testing.assert_allclose(ours.loss_, sk.loss_, rtol=1e-7)
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-7)
+
+
+def test_multi_output_lbfgs_matches_sklearn(training_path):
+    # scikit-learn gives scipy the squared error averaged over outputs and the
+    # gradient of its sum; scipy's line searches depend on both.
+    X, Y = make_regression(n_samples=60, n_features=4, n_targets=3, noise=1.0,
+                           random_state=1)
+    sk, ours = _pair(MLPRegressor, TorchMLPRegressor, solver="lbfgs", hidden_layer_sizes=(6,),
+                     max_iter=25, random_state=0)
+    for est in (sk, ours):
+        with pytest.warns(ConvergenceWarning):
+            est.fit(X, Y)
+    assert ours.n_iter_ == sk.n_iter_
+    np.testing.assert_allclose(ours.loss_, sk.loss_, rtol=1e-7)
+    np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("improves", [False, True])
+def test_warm_start_with_early_stopping_matches_sklearn(iris, improves):
+    # A warm-started fit restores the best weights of its own epochs; when none
+    # beats the earlier fits' best validation score it keeps its last weights
+    # (scikit-learn trains its restored snapshot in place).
+    X, y = iris
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, solver="sgd", early_stopping=True,
+                     validation_fraction=0.3, n_iter_no_change=3, learning_rate_init=0.01,
+                     max_iter=2 if improves else 200, random_state=0)
+    for est in (sk, ours):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+            first = len(est.validation_scores_)
+            est.set_params(warm_start=True, max_iter=6).fit(X, y)
+    scores = sk.validation_scores_
+    assert (max(scores[first:]) > max(scores[:first])) is improves
+    np.testing.assert_allclose(ours.validation_scores_, scores)
+    assert ours.best_validation_score_ == sk.best_validation_score_
+    for ours_w, sk_w in zip(ours.coefs_ + ours.intercepts_, sk.coefs_ + sk.intercepts_):
+        np.testing.assert_allclose(ours_w, sk_w, rtol=1e-7, atol=1e-10)
