@@ -69,6 +69,7 @@ OUTPUTS = ("identity", "logistic", "softmax", "exp")
 # The ufuncs' own reductions: np.sum/np.max add ~3 us of Python per call.
 _add_reduce = np.add.reduce
 _max_reduce = np.maximum.reduce
+_min_reduce = np.minimum.reduce
 
 
 class _Buffers:
@@ -153,6 +154,10 @@ class NumpyMLPGradient:
         self.loss = loss
         self.huber_delta = float(huber_delta)
         self.log_cap = None if log_cap is None else float(log_cap)
+        # A sample's -log p is at most log(k) - min(z) with z shifted by its
+        # row's maximum: below this floor a softmax score may reach the cap.
+        self._capped_below = (-np.inf if log_cap is None or output != "softmax"
+                              else float(np.log(weights[-1].shape[0]) - log_cap))
         norms = norms or [None] * (len(weights) - 1)
         leaky_relus = leaky_relus or [None] * (len(weights) - 1)
         affine = [m for m in norms if m is not None]
@@ -351,13 +356,11 @@ class NumpyMLPGradient:
             np.divide(D, row, out=D)
             np.subtract(D, Y, out=D)
             np.log(row, out=row)
-            cap = self.log_cap
-            # A sample's -log p is at most log(k) - min(z): only a score this
-            # far below its row's maximum can reach scikit-learn's cap.
-            if cap is not None and float(z.min()) < np.log(z.shape[1]) - cap:
+            if _min_reduce(z, None) < self._capped_below:
+                # Some term may exceed scikit-learn's cap: per-sample terms.
                 np.multiply(Y, z, out=buf.out)
                 terms = np.subtract(row, _add_reduce(buf.out, 1, keepdims=True))
-                loss = _total(np.minimum(terms, cap, out=terms), wn)
+                loss = _total(np.minimum(terms, self.log_cap, out=terms), wn)
             elif wn is None:
                 loss = float(_add_reduce(row, None)) - float(np.vdot(Y, z))
             else:
