@@ -257,7 +257,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             self._initialize(X, Y, hidden, rng(), device, dtype)
         else:
             self._check_architecture(X, Y, hidden)
-            self._rebuild_for_new_layer_options(hidden, rng, dtype, device)
+            self._rebuild_for_new_layer_options(hidden, dtype, device)
         params = list(self.module_.parameters())
         buffers = list(self.module_.buffers())
         if not _placed([*params, *buffers], device, dtype):  # Module.to walks every module
@@ -343,31 +343,49 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         self._module_options = copy.deepcopy(self._layer_options())
         return module.eval()
 
-    def _rebuild_for_new_layer_options(self, hidden, rng, dtype, device):
+    def _rebuild_for_new_layer_options(self, hidden, dtype, device):
         """warm_start / partial_fit after activation, dropout or normalization changed.
 
         scikit-learn applies a new activation to the trained weights; sknn does
         the same for every layer option: a new network with the new layers,
         the trained linear weights (and normalisation parameters, if kept).
-        ``rng()`` gives the call's RandomState, for the new layers' draws.
         """
         if _same(self._module_options, self._layer_options()):
             return
         old = self.module_
-        new = self._build_module(old.linear_layers()[0].in_features, hidden, rng(), dtype, device)
+        # The new layers' initial draws are all overwritten (linear weights)
+        # or not random (normalisation, PReLU); a RandomState of their own
+        # leaves the call's stream (shuffles, the validation split) as
+        # scikit-learn's, which draws nothing here.
+        new = self._build_module(old.linear_layers()[0].in_features, hidden,
+                                 np.random.RandomState(0), dtype, device)
         with torch.no_grad():
             for target, source in zip(new.linear_layers(), old.linear_layers()):
                 target.weight.copy_(source.weight)
                 target.bias.copy_(source.bias)
         old_norms = [m for m in old.layers if isinstance(m, (nn.BatchNorm1d, nn.LayerNorm))]
         new_norms = [m for m in new.layers if isinstance(m, (nn.BatchNorm1d, nn.LayerNorm))]
-        if old_norms and [type(m) for m in old_norms] == [type(m) for m in new_norms]:
+        same_norms = [type(m) for m in old_norms] == [type(m) for m in new_norms]
+        if old_norms and same_norms:
             for target, source in zip(new_norms, old_norms):
                 target.load_state_dict(source.state_dict())
         self.module_ = new
-        # The optimizer's state belongs to the old parameters.
-        for name in ("_optimizer", "_schedule", "_optimizer_state", "_schedule_state"):
-            self.__dict__.pop(name, None)
+        optimizer = self.__dict__.pop("_optimizer", None)
+        schedule = self.__dict__.pop("_schedule", None)
+        carried = same_norms and (
+            [p.shape for p in old.parameters()] == [p.shape for p in new.parameters()])
+        if not carried:
+            # The optimizer's state belongs to parameters that are gone.
+            self.__dict__.pop("_optimizer_state", None)
+            self.__dict__.pop("_schedule_state", None)
+        elif optimizer is not None:
+            # Every parameter carried over (a new activation without learned
+            # slopes, a new dropout rate): the next partial_fit resumes the
+            # optimizer's state on the new module, as scikit-learn's optimizer
+            # keeps its velocities when only the activation changes. (An
+            # unpickled model's saved state maps onto it the same way.)
+            self._optimizer_state = optimizer.state_dict()
+            self._schedule_state = schedule.state_dict()
 
     def _check_architecture(self, X, Y, hidden):
         current = [layer.out_features for layer in self.module_.linear_layers()[:-1]]

@@ -1,6 +1,7 @@
 """Each option really takes effect: layers, initial weights, learning rates, losses."""
 
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -451,3 +452,30 @@ def test_random_state_none_still_leaves_the_global_torch_rng_untouched(iris):
     state = torch.random.get_rng_state()
     TorchMLPClassifier(**RANDOM_CONFIG).fit(X, y).predict(X)
     assert torch.equal(torch.random.get_rng_state(), state)
+
+
+@pytest.mark.parametrize("pickled", [False, True])
+def test_partial_fit_after_a_layer_change_that_adds_parameters(iris, pickled):
+    # PReLU's slopes are new parameters: the optimizer starts afresh, from a
+    # live optimizer or from a pickled model's saved state alike.
+    X, y = iris
+    est = TorchMLPClassifier((8,), max_iter=2, random_state=0).fit(X, y)
+    if pickled:
+        est = pickle.loads(pickle.dumps(est))
+    est.set_params(activation="prelu").partial_fit(X, y)
+    assert any(isinstance(m, torch.nn.PReLU) for m in est.module_.layers)
+    state = est._optimizer.state_dict()["state"]
+    assert len(state) == len(list(est.module_.parameters()))
+    assert all(s["step"] == 1 for s in state.values())
+
+
+@pytest.mark.parametrize("pickled", [False, True])
+def test_partial_fit_after_a_new_dropout_rate_resumes_the_optimizer(iris, pickled):
+    X, y = iris
+    est = TorchMLPClassifier((8,), max_iter=2, random_state=0).fit(X, y)
+    if pickled:
+        est = pickle.loads(pickle.dumps(est))
+    steps = est.n_iter_  # one full batch per epoch (150 rows, batch_size 200)
+    est.set_params(dropout=0.3).partial_fit(X, y)
+    state = est._optimizer.state_dict()["state"]
+    assert all(s["step"] == steps + 1 for s in state.values())

@@ -333,3 +333,38 @@ def test_warm_start_with_early_stopping_matches_sklearn(iris, improves):
     assert ours.best_validation_score_ == sk.best_validation_score_
     for ours_w, sk_w in zip(ours.coefs_ + ours.intercepts_, sk.coefs_ + sk.intercepts_):
         np.testing.assert_allclose(ours_w, sk_w, rtol=1e-7, atol=1e-10)
+
+
+def test_partial_fit_after_a_new_activation_keeps_the_optimizer_like_sklearn():
+    # scikit-learn's optimizer (here its momentum) carries on over the same
+    # weights when only the activation changes.
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    sk, ours = _pair(MLPRegressor, TorchMLPRegressor, hidden_layer_sizes=(5,), solver="sgd",
+                     momentum=0.9, max_iter=5, random_state=3)
+    for est in (sk, ours):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+        est.set_params(activation="tanh")
+        for _ in range(2):
+            est.partial_fit(X[:20], y[:20])
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-9, atol=1e-12)
+
+
+def test_warm_start_with_a_new_activation_draws_like_sklearn(iris):
+    # Rebuilding the network for the new activation draws nothing from the
+    # call's random stream: the shuffles and the validation split stay
+    # scikit-learn's.
+    X, y = iris
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, hidden_layer_sizes=(5,), solver="sgd",
+                     early_stopping=True, max_iter=5, warm_start=True, random_state=72)
+    for est in (sk, ours):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+            est.set_params(activation="tanh").fit(X, y)
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(ours.validation_scores_, sk.validation_scores_)
+    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-10)
