@@ -250,19 +250,21 @@ def _saturating(kind):
     return X * 20, Y
 
 
+@pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
-def test_saturated_log_loss_is_reported_like_sklearn(kind, training_path):
+def test_saturated_log_loss_is_reported_like_sklearn(kind, weighted, training_path):
     # scikit-learn clips probabilities to [eps, 1 - eps] before the log, so a
     # confidently wrong sample adds at most -log(eps) = 36.04 to its loss;
     # from the raw scores it would add far more (the breast-cancer fit's first
     # epoch: 13.2 as scikit-learn reports it, 3675.9 uncapped).
     X, y = _saturating(kind)
+    sw = np.random.RandomState(0).uniform(0.1, 3, len(X)) if weighted else None
     sk, ours = _pair(MLPClassifier, TorchMLPClassifier, solver="sgd", hidden_layer_sizes=(20,),
                      learning_rate_init=0.01, max_iter=8, random_state=0)
     with pytest.warns(ConvergenceWarning):
-        sk.fit(X, y)
+        sk.fit(X, y, sample_weight=sw)
     with pytest.warns(ConvergenceWarning):
-        ours.fit(X, y)
+        ours.fit(X, y, sample_weight=sw)
     # A term was capped in the first epoch:
     assert sk.loss_curve_[0] > 1
     # scikit-learn's log(1 - p) for p near 1 is exact only to eps / (1 - p):
