@@ -644,6 +644,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         sched_state = self.__dict__.pop("_schedule_state", None)
         if incremental and state is not None:
             optimizer.load_state_dict(state)
+            _keep_state_dtypes(optimizer, state)
             if sched_state:
                 schedule.load_state_dict(sched_state)
         return optimizer, schedule
@@ -667,6 +668,23 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         except ValueError:
             pass
         return tags
+
+
+def _keep_state_dtypes(optimizer, saved: dict):
+    """Give ``optimizer``'s state tensors the dtypes they had in ``saved``.
+
+    ``Optimizer.load_state_dict`` casts every floating state tensor but
+    ``step`` to its parameter's dtype, so NAdam's float32 ``mu_product``
+    would go on rounding as a float64 one after a pickle round trip, and
+    ``partial_fit`` would drift from the training it continues (by 1e-10).
+    """
+    for saved_group, group in zip(saved["param_groups"], optimizer.param_groups):
+        for index, param in zip(saved_group["params"], group["params"]):
+            state = optimizer.state.get(param, {})
+            for key, value in saved["state"].get(index, {}).items():
+                if torch.is_tensor(value) and torch.is_tensor(state.get(key)) \
+                        and state[key].dtype != value.dtype:
+                    state[key] = state[key].to(value.dtype)
 
 
 def _same_key(a: tuple, b: tuple) -> bool:

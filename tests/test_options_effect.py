@@ -479,3 +479,26 @@ def test_partial_fit_after_a_new_dropout_rate_resumes_the_optimizer(iris, pickle
     est.set_params(dropout=0.3).partial_fit(X, y)
     state = est._optimizer.state_dict()["state"]
     assert all(s["step"] == steps + 1 for s in state.values())
+
+
+@pytest.mark.parametrize("solver", ["adam", "adamw", "sgd", "nadam", "radam", "asgd", "rmsprop",
+                                    "adagrad", "adadelta", "adamax"])
+def test_partial_fit_after_a_pickle_round_trip_continues_exactly(solver):
+    # Loading an optimizer's state casts its scalar state to the parameters'
+    # dtype in torch (NAdam's float32 mu_product); sknn keeps the saved dtypes.
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(60, 4)), rng.normal(size=60)
+    models = []
+    for round_trip in (False, True):
+        est = TorchMLPRegressor(hidden_layer_sizes=(6,), solver=solver, batch_size=8,
+                                random_state=0, compute_dtype="float64")
+        est.partial_fit(X[:30], y[:30])
+        if round_trip:
+            est = pickle.loads(pickle.dumps(est))
+        for _ in range(3):
+            est.partial_fit(X[30:], y[30:])
+        models.append(est)
+    a, b = models
+    assert a.loss_curve_ == b.loss_curve_
+    for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        assert_array_equal(wa, wb)
