@@ -455,30 +455,21 @@ def test_random_state_none_still_leaves_the_global_torch_rng_untouched(iris):
 
 
 @pytest.mark.parametrize("pickled", [False, True])
-def test_partial_fit_after_a_layer_change_that_adds_parameters(iris, pickled):
-    # PReLU's slopes are new parameters: the optimizer starts afresh, from a
-    # live optimizer or from a pickled model's saved state alike.
-    X, y = iris
-    est = TorchMLPClassifier((8,), max_iter=2, random_state=0).fit(X, y)
-    if pickled:
-        est = pickle.loads(pickle.dumps(est))
-    est.set_params(activation="prelu").partial_fit(X, y)
-    assert any(isinstance(m, torch.nn.PReLU) for m in est.module_.layers)
-    state = est._optimizer.state_dict()["state"]
-    assert len(state) == len(list(est.module_.parameters()))
-    assert all(s["step"] == 1 for s in state.values())
-
-
-@pytest.mark.parametrize("pickled", [False, True])
-def test_partial_fit_after_a_new_dropout_rate_resumes_the_optimizer(iris, pickled):
+@pytest.mark.parametrize("change, resumes", [({"dropout": 0.3}, True),
+                                             ({"activation": "prelu"}, False)])
+def test_partial_fit_after_a_layer_change(iris, pickled, change, resumes):
+    # A new dropout rate keeps every parameter, so the optimizer's state
+    # carries over (a live optimizer's, or a pickled model's saved state);
+    # PReLU's slopes are new parameters, so the optimizer starts afresh.
     X, y = iris
     est = TorchMLPClassifier((8,), max_iter=2, random_state=0).fit(X, y)
     if pickled:
         est = pickle.loads(pickle.dumps(est))
     steps = est.n_iter_  # one full batch per epoch (150 rows, batch_size 200)
-    est.set_params(dropout=0.3).partial_fit(X, y)
+    est.set_params(**change).partial_fit(X, y)
     state = est._optimizer.state_dict()["state"]
-    assert all(s["step"] == steps + 1 for s in state.values())
+    assert len(state) == len(list(est.module_.parameters()))
+    assert all(s["step"] == (steps + 1 if resumes else 1) for s in state.values())
 
 
 @pytest.mark.parametrize("solver", ["adam", "adamw", "sgd", "nadam", "radam", "asgd", "rmsprop",

@@ -285,17 +285,23 @@ def test_saturated_log_loss_of_float32_data_is_capped_at_float32_eps():
     np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-4)
 
 
-def test_lbfgs_on_saturated_data_matches_sklearn(training_path):
-    # scipy sees scikit-learn's loss (capped terms) with the gradient p - y;
-    # the loss values steer its line searches.
-    X, y = _saturating("multiclass")
-    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, solver="lbfgs", hidden_layer_sizes=(10,),
-                     max_iter=30, random_state=0)
+def _lbfgs_pair(Sklearn, Sknn, X, y, **params):
+    """scikit-learn's and sknn's lbfgs fits, checked for the same iterations and loss."""
+    sk, ours = _pair(Sklearn, Sknn, solver="lbfgs", random_state=0, **params)
     for est in (sk, ours):
         with pytest.warns(ConvergenceWarning):
             est.fit(X, y)
     assert ours.n_iter_ == sk.n_iter_
     np.testing.assert_allclose(ours.loss_, sk.loss_, rtol=1e-7)
+    return sk, ours
+
+
+def test_lbfgs_on_saturated_data_matches_sklearn(training_path):
+    # scipy sees scikit-learn's loss (capped terms) with the gradient p - y;
+    # the loss values steer its line searches.
+    X, y = _saturating("multiclass")
+    sk, ours = _lbfgs_pair(MLPClassifier, TorchMLPClassifier, X, y, hidden_layer_sizes=(10,),
+                           max_iter=30)
     np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-7)
 
 
@@ -304,13 +310,8 @@ def test_multi_output_lbfgs_matches_sklearn(training_path):
     # gradient of its sum; scipy's line searches depend on both.
     X, Y = make_regression(n_samples=60, n_features=4, n_targets=3, noise=1.0,
                            random_state=1)
-    sk, ours = _pair(MLPRegressor, TorchMLPRegressor, solver="lbfgs", hidden_layer_sizes=(6,),
-                     max_iter=25, random_state=0)
-    for est in (sk, ours):
-        with pytest.warns(ConvergenceWarning):
-            est.fit(X, Y)
-    assert ours.n_iter_ == sk.n_iter_
-    np.testing.assert_allclose(ours.loss_, sk.loss_, rtol=1e-7)
+    sk, ours = _lbfgs_pair(MLPRegressor, TorchMLPRegressor, X, Y, hidden_layer_sizes=(6,),
+                           max_iter=25)
     np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-7, atol=1e-9)
 
 
