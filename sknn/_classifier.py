@@ -122,9 +122,10 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         # Targets straight in the compute dtype (what training reads); one-hot
         # rows written directly for multiclass y, where LabelBinarizer would
         # build an int64 matrix first (6 MiB for 75k rows x 10 classes, x2 with
-        # the cast).
+        # the cast). A 2-D y given to a multiclass model goes to the
+        # binarizer, which refuses it in scikit-learn's words.
         dtype = np.float32 if self._compute_dtype() == torch.float32 else np.float64
-        if self._label_binarizer.y_type_ == "multiclass":
+        if self._label_binarizer.y_type_ == "multiclass" and y.ndim == 1:
             Y = np.zeros((len(y), len(self.classes_)), dtype=dtype)
             Y[np.arange(len(y)), np.searchsorted(self.classes_, y)] = 1
             return X, Y

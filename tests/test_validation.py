@@ -229,3 +229,36 @@ def test_failed_first_call_leaves_the_estimator_unfitted(call):
     assert [k for k in vars(est) if k.endswith("_")] == []
     with pytest.raises(NotFittedError):
         est.predict(X)
+
+
+def _label_sequences():
+    """Calls that change the kind or set of labels between calls."""
+    y3 = np.repeat([0, 1, 2], 10)
+    onehot = np.eye(3)[y3].astype(int)
+    return {
+        "classes too few": lambda e: e.partial_fit(X[:30], y3, classes=[0, 1]),
+        "new label later": lambda e: (e.partial_fit(X[:30], y3, classes=[0, 1, 2]),
+                                      e.partial_fit(X[:30], np.full(30, 5))),
+        "other classes later": lambda e: (e.partial_fit(X[:30], y3, classes=[0, 1, 2]),
+                                          e.partial_fit(X[:30], y3, classes=[0, 1, 2, 3])),
+        "warm start, other labels": lambda e: (e.set_params(warm_start=True).fit(X[:30], y3),
+                                               e.fit(X[:30], np.repeat([0, 1, 3], 10))),
+        "new label after fit": lambda e: (e.fit(X[:30], y3), e.partial_fit(X[:30], np.full(30, 7))),
+        "mixed label types": lambda e: e.fit(X[:30], np.array([0, "a", 1] * 10, dtype=object)),
+        "continuous labels": lambda e: e.fit(X[:30], y3 + 0.5),
+        "multilabel after multiclass": lambda e: (e.partial_fit(X[:30], y3, classes=[0, 1, 2]),
+                                                  e.partial_fit(X[:30], onehot)),
+    }
+
+
+@pytest.mark.parametrize("case", list(_label_sequences()))
+def test_label_errors_are_sklearns(case):
+    from sklearn.neural_network import MLPClassifier
+
+    call = _label_sequences()[case]
+    raised = []
+    for Estimator in (MLPClassifier, TorchMLPClassifier):
+        with pytest.raises((ValueError, TypeError)) as info:
+            call(Estimator(hidden_layer_sizes=(3,), max_iter=2, random_state=0))
+        raised.append((info.type, str(info.value).replace("TorchMLP", "MLP")))
+    assert raised[1] == raised[0]
