@@ -42,7 +42,11 @@ class FittedNetworkMixin:
         array = predict_input_array(self, X)  # what validate_data would return, ~50 us sooner
         if array is not None:
             return array
-        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        # Numbers as floats, as the network computes them: scikit-learn's
+        # default keeps an object array (a list with a None in it), whose
+        # missing values it then fails on mid-computation.
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
+                             dtype=(np.float64, np.float32))
 
     def _forward(self, X) -> np.ndarray:
         """X -> output activations, in scikit-learn's output dtype."""

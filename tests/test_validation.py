@@ -262,3 +262,17 @@ def test_label_errors_are_sklearns(case):
             call(Estimator(hidden_layer_sizes=(3,), max_iter=2, random_state=0))
         raised.append((info.type, str(info.value).replace("TorchMLP", "MLP")))
     assert raised[1] == raised[0]
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba"])
+def test_missing_values_in_a_list_or_object_array_at_predict(fitted, method):
+    # A None in a list makes an object array, which scikit-learn's default
+    # check lets through (MLPClassifier then fails mid-computation); sknn
+    # reads it as the missing value it is.
+    row = [5.1, None, 1.4, 0.2]
+    for bad in ([row], np.array([row], dtype=object)):
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            getattr(fitted, method)(bad)
+    numbers = np.array([[5.1, 3.5, 1.4, 0.2]], dtype=object)
+    np.testing.assert_array_equal(getattr(fitted, method)(numbers),
+                                  getattr(fitted, method)(numbers.astype(float)))
