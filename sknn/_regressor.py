@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import check_array, column_or_1d
 
 from . import _docs
 from ._estimator_base import BaseTorchMLP
@@ -84,6 +84,10 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = self._validated_training_input(X, y, reset, y_numeric=True)
+        if y.dtype.kind in "USV":
+            # check_array's error for text where numbers are needed (y_numeric
+            # lets strings through; MLPRegressor then fails inside its loss).
+            check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and np.any(y < 0):
