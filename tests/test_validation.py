@@ -281,7 +281,8 @@ def test_missing_values_in_a_list_or_object_array_at_predict(fitted, method):
 @pytest.mark.parametrize("kind", ["str", "bytes"])
 def test_regressor_text_targets_get_check_arrays_error(kind):
     # MLPRegressor fails on them inside its loss, with a numpy TypeError.
-    est = TorchMLPRegressor((3,), max_iter=2, random_state=0).fit(X, y.astype(float))
+    est = TorchMLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(
+        X, y.astype(float))
     before = _state(est)
     for call in (est.fit, est.partial_fit):
         with pytest.raises(ValueError, match="dtype='numeric' is not compatible with arrays of"):
