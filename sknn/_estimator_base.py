@@ -671,20 +671,24 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
 
 
 def _keep_state_dtypes(optimizer, saved: dict):
-    """Give ``optimizer``'s state tensors the dtypes they had in ``saved``.
+    """Give ``optimizer``'s scalar state tensors the dtypes they had in ``saved``.
 
     ``Optimizer.load_state_dict`` casts every floating state tensor but
-    ``step`` to its parameter's dtype, so NAdam's float32 ``mu_product``
-    would go on rounding as a float64 one after a pickle round trip, and
-    ``partial_fit`` would drift from the training it continues (by 1e-10).
+    ``step`` to its parameter's dtype. For the per-element moments that is
+    right (they follow the parameters, also into a new ``compute_dtype``);
+    but torch keeps scalar state such as NAdam's ``mu_product`` or ASGD's
+    ``eta`` in float32 whatever the parameters' dtype, and a float64 copy
+    would round differently: ``partial_fit`` after a pickle round trip would
+    drift from the training it continues (by 1e-13 to 3e-10).
     """
     for saved_group, group in zip(saved["param_groups"], optimizer.param_groups):
         for index, param in zip(saved_group["params"], group["params"]):
             state = optimizer.state.get(param, {})
             for key, value in saved["state"].get(index, {}).items():
-                if torch.is_tensor(value) and torch.is_tensor(state.get(key)) \
-                        and state[key].dtype != value.dtype:
-                    state[key] = state[key].to(value.dtype)
+                loaded = state.get(key)
+                if (torch.is_tensor(value) and value.dim() == 0 and torch.is_tensor(loaded)
+                        and loaded.dtype != value.dtype):
+                    state[key] = loaded.to(value.dtype)
 
 
 def _same_key(a: tuple, b: tuple) -> bool:

@@ -493,3 +493,24 @@ def test_partial_fit_after_a_pickle_round_trip_continues_exactly(solver):
     assert a.loss_curve_ == b.loss_curve_
     for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         assert_array_equal(wa, wb)
+
+
+@pytest.mark.parametrize("solver", ["adam", "nadam", "asgd"])
+@pytest.mark.parametrize("dtypes", [("float64", "float32"), ("float32", "float64")])
+@pytest.mark.parametrize("hidden", [(8,), (400, 400)], ids=["numpy step", "torch step"])
+def test_partial_fit_after_a_pickle_in_a_new_compute_dtype(iris, solver, dtypes, hidden):
+    # The moments follow the parameters into the new dtype (the torch step's
+    # fused kernels need them alike); scalar state keeps torch's float32.
+    X, y = iris
+    est = TorchMLPClassifier(hidden_layer_sizes=hidden, solver=solver, max_iter=1,
+                             random_state=0, compute_dtype=dtypes[0])
+    est.partial_fit(X, y, classes=np.unique(y))
+    est = pickle.loads(pickle.dumps(est)).set_params(compute_dtype=dtypes[1])
+    est.partial_fit(X, y)
+    dtype = getattr(torch, dtypes[1])
+    assert next(est.module_.parameters()).dtype == dtype
+    for state in est._optimizer.state_dict()["state"].values():
+        for value in state.values():
+            if torch.is_tensor(value):
+                assert value.dtype == (dtype if value.dim() else torch.float32)
+    assert np.isfinite(est.predict_proba(X)).all()
