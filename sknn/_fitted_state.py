@@ -28,6 +28,13 @@ _PREDICT_CHUNK = 1 << 16
 # measurement on the 2 vCPU box.
 _CPU_PREDICT_CHUNK = 2048
 
+# The input dtypes predict keeps as they are (others become float64): those
+# that numpy combines with float32 weights into float32, as scikit-learn's
+# predict does (int8 or bool features on a float32-trained model give float32
+# outputs), and float64.
+_PREDICT_DTYPES = [np.float64, np.float32, np.float16, np.int8, np.uint8, np.int16, np.uint16,
+                   np.bool_]
+
 
 class FittedNetworkMixin:
     """Everything that reads ``module_`` once it is trained."""
@@ -42,11 +49,11 @@ class FittedNetworkMixin:
         array = predict_input_array(self, X)  # what validate_data would return, ~50 us sooner
         if array is not None:
             return array
-        # Numbers as floats, as the network computes them: scikit-learn's
-        # default keeps an object array (a list with a None in it), whose
-        # missing values it then fails on mid-computation.
+        # Numbers, not objects: scikit-learn's default keeps an object array
+        # (a list with a None in it), whose missing values it then fails on
+        # mid-computation.
         return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
-                             dtype=(np.float64, np.float32))
+                             dtype=_PREDICT_DTYPES)
 
     def _forward(self, X) -> np.ndarray:
         """X -> output activations, in scikit-learn's output dtype."""
@@ -63,7 +70,8 @@ class FittedNetworkMixin:
         spinning made torch 2-3x slower than numpy here). Other networks, and
         accelerators, use the module.
         """
-        single = raw_float32 or (X.dtype == np.float32 and self._coef_dtype == np.float32)
+        # scikit-learn's output dtype: that of X @ coef in numpy.
+        single = raw_float32 or np.result_type(X.dtype, self._coef_dtype) == np.float32
         output = "identity" if raw_float32 else self.out_activation_
         activation = self.module_.plain_activation(inference=True) if _NUMPY_PREDICT else None
         layers = None if activation is None else self._numpy_layers(single)

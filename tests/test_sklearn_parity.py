@@ -159,6 +159,25 @@ def test_float32_keeps_sklearn_dtypes(iris):
     assert ours.predict_proba(X).dtype == sk.predict_proba(X).dtype == np.float64
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.int8, np.uint8, np.int16, np.uint16, bool,
+                                   np.int32, np.int64])
+@pytest.mark.parametrize("trained_on", [np.float32, np.float64])
+def test_predict_dtype_follows_numpy_like_sklearn(iris, dtype, trained_on):
+    # scikit-learn's outputs have the dtype of X @ coef: small integer, bool
+    # or float16 features on a float32-trained model give float32.
+    X, y = iris
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, max_iter=2, random_state=0)
+    for est in (sk, ours):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X.astype(trained_on), y)
+    X_new = (3 * X).astype(dtype)
+    for method in ("predict_proba", "predict"):
+        theirs, mine = getattr(sk, method)(X_new), getattr(ours, method)(X_new)
+        assert mine.dtype == theirs.dtype
+        np.testing.assert_allclose(mine, theirs, atol=1e-5)
+
+
 def test_partial_fit_matches_sklearn(iris):
     X, y = iris
     sk, ours = _pair(MLPClassifier, TorchMLPClassifier, random_state=0)
