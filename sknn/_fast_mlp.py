@@ -419,9 +419,9 @@ class ManualMLPGrad:
             torch.exp(logp, out=D)
             D.sub_(Y)
             if cap is not None:
-                # Per sample -log p of its class, capped as scikit-learn clips p.
-                terms = (Y * logp).sum(1).neg_().clamp_(max=cap)
-                return terms.sum().mul_(buf.inv) if wn is None else terms.dot(wn)
+                # -log p capped as scikit-learn clips p: Y is one-hot, so
+                # flooring log p (no longer needed for D) caps each sample's term.
+                logp.clamp_(min=-cap)
             if wn is None:
                 # -sum y log p / n as one dot product over the flattened batch.
                 return torch.dot(Y.reshape(-1), buf.aux_flat).mul_(buf.neg_inv)

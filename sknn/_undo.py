@@ -62,7 +62,6 @@ class Undo:
         self._shared = [module, *(slot[2] for slot in self._slots if slot[2] is not None)]
         if optimizer is not None:
             self._shared.append(optimizer)
-        if optimizer is not None:
             self._attributes = dict(vars(optimizer))
             self._groups = [(group, dict(group)) for group in optimizer.param_groups]
             self._state = [
