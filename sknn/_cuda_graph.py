@@ -10,8 +10,9 @@ What a replay needs is fixed at capture: the tensors' addresses and every
 Python number. So the step reads its batch through a static index tensor
 (filled before each replay), the learning rate from a device tensor (filled
 when the schedule changes it), and Adam's step counts from torch's own state
-tensors, which the kernel increments. Adam's betas, eps and weight decay are
-numbers to the kernel: while a schedule moves them (one-cycle's momentum),
+tensors, which the update increments (scikit-learn's rule computes its step
+size from them on the device). Adam's betas, eps and weight decay are
+numbers to the kernels: while a schedule moves them (one-cycle's momentum),
 the steps run eagerly. Only full-size batches are replayed; a ragged last
 batch runs eagerly on the same parameters and optimizer state.
 """
@@ -34,8 +35,8 @@ def replayable_update(optimizer, adam: FastAdamStep | None):
     (``update(lr=tensor)``), or None where a graph cannot replay it."""
     if isinstance(optimizer, LeanAdam):
         return optimizer.step
-    if adam is not None and adam.optimizer is optimizer and adam.eps_mode == "torch":
-        return adam.step  # eps_mode="sklearn" corrects eps on the host, per step
+    if adam is not None and adam.optimizer is optimizer:
+        return adam.step
     return None
 
 

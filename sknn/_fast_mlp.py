@@ -28,6 +28,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ._adam_update import SklearnAdam, StepCount, fused_adam_, sklearn_adam_, uses_sklearn_rule
 from ._dropout_mask import DropoutMask
 from ._lean_optim import TWINS
 from ._pointwise import as_rule
@@ -35,7 +36,7 @@ from ._torch_leaky_relus import torch_leaky_relu
 from ._torch_norm import TorchNorm
 
 __all__ = [
-    "EXTRA_LOSSES", "OUTPUTS", "FastAdamStep", "ManualMLPGrad", "fused_adam_", "make_fast_step",
+    "EXTRA_LOSSES", "OUTPUTS", "FastAdamStep", "ManualMLPGrad", "make_fast_step",
     "per_layer_dropouts",
 ]
 
@@ -471,8 +472,9 @@ class ManualMLPGrad:
         return loss
 
 
-# torch's Adam classes and their twins without compiler guards.
-_ADAMS = (torch.optim.Adam, torch.optim.AdamW, TWINS[torch.optim.Adam], TWINS[torch.optim.AdamW])
+# torch's Adam classes, their twins without compiler guards, and scikit-learn's rule.
+_ADAMS = (torch.optim.Adam, torch.optim.AdamW, TWINS[torch.optim.Adam], TWINS[torch.optim.AdamW],
+          SklearnAdam)
 
 
 def init_adam_state(optimizer, params):
@@ -505,13 +507,9 @@ class FastAdamStep:
     Parameters
     ----------
     optimizer : torch.optim.Adam or torch.optim.AdamW
-        Must satisfy :meth:`supports`.
-    eps_mode : {"torch", "sklearn"}, default="torch"
-        ``"torch"`` reproduces ``optimizer.step()`` exactly. ``"sklearn"``
-        applies scikit-learn's Adam update
-        ``p -= lr * sqrt(1 - b2**t) / (1 - b1**t) * m / (sqrt(v) + eps)``,
-        which differs from torch's only in where ``eps`` sits; it is obtained
-        from the same kernel by passing ``eps / sqrt(1 - b2**t)``.
+        Must satisfy :meth:`supports`. The update follows its rule: torch's,
+        or scikit-learn's for :class:`sknn._adam_update.SklearnAdam`
+        (``solver="adam"`` where torch's machinery is needed).
 
     Notes
     -----
@@ -520,13 +518,12 @@ class FastAdamStep:
     step hooks (``register_step_pre_hook``/``post_hook``) are not run.
     """
 
-    def __init__(self, optimizer, eps_mode="torch"):
+    def __init__(self, optimizer):
         if not self.supports(optimizer):
             raise ValueError("optimizer not supported by FastAdamStep; use optimizer.step()")
-        if eps_mode not in ("torch", "sklearn"):
-            raise ValueError(f"eps_mode must be 'torch' or 'sklearn', got {eps_mode!r}")
         self.optimizer = optimizer
-        self.eps_mode = eps_mode
+        self.sklearn_rule = uses_sklearn_rule(optimizer)
+        self._count = StepCount()
         group = optimizer.param_groups[0]
         self.params = list(group["params"])
         self.decoupled = bool(group.get("decoupled_weight_decay"))  # AdamW
@@ -535,16 +532,14 @@ class FastAdamStep:
         self.steps = [state[p]["step"] for p in self.params]
         self.exp_avgs = [state[p]["exp_avg"] for p in self.params]
         self.exp_avg_sqs = [state[p]["exp_avg_sq"] for p in self.params]
-        # Host-side copy of the step count (one sync, here, at construction)
-        # so the sklearn eps correction never needs to read the device.
-        self.t = int(self.steps[0].item())
 
     @staticmethod
     def supports(optimizer):
         """Return whether ``optimizer`` can be stepped by :class:`FastAdamStep`.
 
         Adam/AdamW (torch's classes or their twins in
-        :mod:`sknn._lean_optim`, no other subclass), one parameter group, float scalar
+        :mod:`sknn._lean_optim`, or :class:`sknn._adam_update.SklearnAdam`;
+        no other subclass), one parameter group, float scalar
         hyper-parameters, no amsgrad/maximize/differentiable/capturable, all
         parameters dense, of one dtype (float32/float64) on one CPU or CUDA
         device, and any existing state in the standard layout.
@@ -589,37 +584,18 @@ class FastAdamStep:
         (:class:`sknn._cuda_graph.GraphedStep` fills it as the schedule moves).
         """
         g = self.optimizer.param_groups[0]
-        beta1, beta2 = g["betas"]
-        eps = g["eps"]
-        self.t += 1
-        if self.eps_mode == "sklearn":
-            eps = eps / (1.0 - beta2**self.t) ** 0.5
         # LR schedulers check this flag (normally set by their wrapper around
         # optimizer.step) to warn about a scheduler stepping first.
         self.optimizer._opt_called = True
-        fused_adam_(
-            self.params, self.exp_avgs, self.exp_avg_sqs, self.steps,
-            lr=g["lr"] if lr is None else lr,
-            betas=(beta1, beta2), eps=eps, weight_decay=g["weight_decay"],
-            decoupled=self.decoupled,
-        )
-
-
-def fused_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weight_decay=0.0,
-                decoupled=False):
-    """One Adam (or AdamW) update of ``params`` from their ``.grad``, in one fused kernel.
-
-    The state tensors are torch's own (``steps`` float32 0-d, moments like the
-    parameters) and are updated in place, ``steps`` included.
-    """
-    fn = torch._fused_adamw_ if decoupled else torch._fused_adam_
-    with torch.no_grad():
-        torch._foreach_add_(steps, 1)
-        fn(
-            params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [], steps,
-            amsgrad=False, lr=lr, beta1=betas[0], beta2=betas[1], weight_decay=weight_decay,
-            eps=eps, maximize=False,
-        )
+        state = (self.params, self.exp_avgs, self.exp_avg_sqs, self.steps)
+        lr = g["lr"] if lr is None else lr
+        if self.sklearn_rule:
+            sklearn_adam_(*state, lr=lr, betas=g["betas"], eps=g["eps"],
+                          weight_decay=g["weight_decay"], decoupled=self.decoupled,
+                          count=self._count)
+        else:
+            fused_adam_(*state, lr=lr, betas=g["betas"], eps=g["eps"],
+                        weight_decay=g["weight_decay"], decoupled=self.decoupled)
 
 
 def _per_layer(modules, n_layers):

@@ -4,10 +4,10 @@ Building any ``torch.optim.Optimizer`` imports ``torch._dynamo`` (its methods
 are wrapped to be skipped by the compiler): about 2 s and 70 MiB on the first
 fit of every process, and again in every worker of a parallel grid search.
 ``solver="adam"`` with no ``optimizer_kwargs`` and no ``lr_scheduler`` (the
-defaults) needs none of that machinery, so it gets this class: the same
-update as ``torch.optim.Adam`` (one fused kernel), the same ``param_groups``
-for scikit-learn's learning-rate handling, and ``state_dict`` in torch's
-format.
+defaults) needs none of that machinery, so it gets this class: scikit-learn's Adam
+update (:func:`sknn._adam_update.sklearn_adam_`, torch's fused kernel on a
+CPU), the same ``param_groups`` as ``torch.optim.Adam`` for scikit-learn's
+learning-rate handling, and ``state_dict`` in torch's format.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import copy
 
 import torch
 
-from ._fast_mlp import fused_adam_
+from ._adam_update import StepCount, sklearn_adam_
 
 
 class LeanAdam:
-    """Adam with torch's update rule and state layout.
+    """Adam with scikit-learn's update rule and torch's state layout.
 
     Parameters
     ----------
@@ -31,6 +31,9 @@ class LeanAdam:
     eps : float
     """
 
+    #: Read by the numpy step, which then applies scikit-learn's rule too.
+    sklearn_rule = True
+
     def __init__(self, params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
         self.param_groups = [{
             "params": list(params), "lr": lr, "betas": tuple(betas), "eps": eps,
@@ -38,6 +41,7 @@ class LeanAdam:
         }]
         self.state: dict = {}
         self._lists = None
+        self._count = StepCount()
 
     @staticmethod
     def supports(params) -> bool:
@@ -80,8 +84,8 @@ class LeanAdam:
                 loss = closure()
         group = self.param_groups[0]
         params, steps, exp_avgs, exp_avg_sqs = self._moments()
-        fused_adam_(params, exp_avgs, exp_avg_sqs, steps, lr=group["lr"] if lr is None else lr,
-                    betas=group["betas"], eps=group["eps"])
+        sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, lr=group["lr"] if lr is None else lr,
+                      betas=group["betas"], eps=group["eps"], count=self._count)
         return loss
 
     def __deepcopy__(self, memo):
@@ -99,6 +103,7 @@ class LeanAdam:
             for p, new_p in zip(group["params"], params) if self.state.get(p)
         }
         new._lists = None
+        new._count = StepCount()
         return new
 
     def zero_grad(self, set_to_none: bool = True) -> None:

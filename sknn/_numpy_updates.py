@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._adam_update import sklearn_eps, uses_sklearn_rule
 from ._fast_mlp import FastAdamStep, init_adam_state
 from ._lean_adam import LeanAdam
 from ._numpy_adam_variants import NumpyAdamax, NumpyNAdam, NumpyRAdam
@@ -25,16 +26,19 @@ FUSED_MIN_SIZE = 1024
 
 
 class NumpyAdam:
-    """``torch.optim.Adam``'s and ``AdamW``'s update (as their fused kernels run it).
+    """Adam's update: scikit-learn's rule or torch's, as the optimizer steps.
 
     For :class:`~sknn._lean_adam.LeanAdam` (the default solver) and for the
     Adam/AdamW optimizers :class:`~sknn._fast_mlp.FastAdamStep` steps
-    (``solver="adamw"``, or ``"adam"`` with ``optimizer_kwargs``), with their
-    weight decay: added to the gradient (Adam) or applied to the parameters
-    first (AdamW, decoupled).
+    (``solver="adam"`` with ``optimizer_kwargs``, which is
+    :class:`~sknn._adam_update.SklearnAdam`, and ``solver="adamw"``), with
+    their weight decay: added to the gradient (Adam) or applied to the
+    parameters first (AdamW, decoupled). scikit-learn's rule is written as
+    scikit-learn writes it, so float64 fits agree with its to round-off.
 
     From :data:`FUSED_MIN_SIZE` parameters up the update is torch's fused Adam
-    kernel, called once on 1-D tensors that view the flat numpy arrays (no
+    kernel (with :func:`~sknn._adam_update.sklearn_eps` for scikit-learn's
+    rule), called once on 1-D tensors that view the flat numpy arrays (no
     copies): one pass over memory instead of ~13 numpy ufuncs, 2-3x faster
     from 7 000 parameters up. Below that the ufuncs are cheaper than the
     kernel's dispatch (``python benchmarks/bench_step.py --threads 1``: iris
@@ -48,6 +52,7 @@ class NumpyAdam:
         else:
             init_adam_state(optimizer, params)
         self._decoupled = bool(self.group.get("decoupled_weight_decay"))
+        self._sklearn = uses_sklearn_rule(optimizer)
         self._state = FlatState(optimizer, params, ("exp_avg", "exp_avg_sq"))
         self._m, self._v = self._state.arrays["exp_avg"], self._state.arrays["exp_avg_sq"]
         self._fused = self._m.size >= FUSED_MIN_SIZE
@@ -62,7 +67,8 @@ class NumpyAdam:
         return FastAdamStep.supports(optimizer)
 
     def apply(self, flat, g, tmp):
-        """One update of ``flat`` from the gradient ``g`` (``tmp``: scratch)."""
+        """One update of ``flat`` from the gradient ``g`` (``tmp``: scratch;
+        ``g`` is overwritten)."""
         group = self.group
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
@@ -79,7 +85,8 @@ class NumpyAdam:
             self._state.step.add_(1)
             kernel = torch._fused_adamw_ if self._decoupled else torch._fused_adam_
             kernel(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=lr,
-                   beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, maximize=False)
+                   beta1=beta1, beta2=beta2, weight_decay=weight_decay,
+                   eps=sklearn_eps(eps, beta2, t) if self._sklearn else eps, maximize=False)
             return
         if weight_decay:
             if self._decoupled:  # param.mul_(1 - lr * weight_decay)
@@ -87,6 +94,9 @@ class NumpyAdam:
             else:  # grad = grad + weight_decay * param
                 np.multiply(flat, weight_decay, out=tmp)
                 np.add(g, tmp, out=g)
+        if self._sklearn:
+            self._sklearn_update(flat, g, tmp, lr, beta1, beta2, eps, t)
+            return
         m, v = self._m, self._v
         lerp_(m, g, 1.0 - beta1, tmp)
         # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
@@ -103,6 +113,26 @@ class NumpyAdam:
         np.divide(m, tmp, out=tmp)
         np.multiply(tmp, lr / bias_correction1, out=tmp)
         np.subtract(flat, tmp, out=flat)
+
+    def _sklearn_update(self, flat, g, tmp, lr, beta1, beta2, eps, t):
+        """scikit-learn's ``AdamOptimizer`` update, operation for operation."""
+        m, v = self._m, self._v
+        # m = beta_1 * m + (1 - beta_1) * grad
+        np.multiply(m, beta1, out=m)
+        np.multiply(g, 1.0 - beta1, out=tmp)
+        np.add(m, tmp, out=m)
+        # v = beta_2 * v + (1 - beta_2) * grad**2
+        np.multiply(v, beta2, out=v)
+        np.multiply(g, g, out=tmp)
+        np.multiply(tmp, 1.0 - beta2, out=tmp)
+        np.add(v, tmp, out=v)
+        # param += -learning_rate * m / (sqrt(v) + epsilon)
+        learning_rate = lr * np.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
+        np.multiply(m, -learning_rate, out=g)
+        np.sqrt(v, out=tmp)
+        np.add(tmp, eps, out=tmp)
+        np.divide(g, tmp, out=g)
+        np.add(flat, g, out=flat)
 
     def sync(self):
         """Write the moments and step count back into the optimizer's state."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ._adam_update import SklearnAdam
 from ._lean_adam import LeanAdam
 from ._lean_optim import TWINS
 from ._sgd import SklearnSGD
@@ -37,7 +38,8 @@ class OptimizerSpec:
     cls : type or None
         The ``torch.optim.Optimizer`` subclass (None for lbfgs). sknn builds
         its twin from :mod:`sknn._lean_optim` (same arithmetic and state,
-        no import of ``torch._dynamo``).
+        no import of ``torch._dynamo``); 'sgd' and 'adam' are scikit-learn's
+        updates, sknn's own classes built without those guards.
     kwargs : callable
         Maps the estimator's parameters (a dict) to constructor keyword arguments.
     description, lecture : str
@@ -61,9 +63,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         "001 SGD, momentum",
     ),
     "adam": OptimizerSpec(
-        torch.optim.Adam, _adam_like,
-        "Adam (beta_1, beta_2, epsilon); a lean fused implementation when no "
-        "optimizer_kwargs or lr_scheduler is given", "001 Adam",
+        SklearnAdam, _adam_like,
+        "scikit-learn's Adam (beta_1, beta_2, epsilon added before the bias correction); "
+        "solver=torch.optim.Adam gives PyTorch's", "001 Adam",
     ),
     "adamw": OptimizerSpec(
         torch.optim.AdamW, _adam_like, "Adam with decoupled weight decay (default 0.01)",

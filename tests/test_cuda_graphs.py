@@ -12,6 +12,7 @@ from _targets import TARGETS, X
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sknn import TorchMLPClassifier, TorchMLPRegressor
+from sknn._adam_update import SklearnAdam
 from sknn._cuda_graph import GraphedStep, replayable_update, supports_graphs
 from sknn._engine import make_autograd_step
 from sknn._fast_mlp import FastAdamStep, make_fast_step
@@ -101,10 +102,8 @@ def test_replayed_body_equals_the_eager_step(hand_derived, weighted, lean):
 
 def test_which_updates_a_graph_can_replay():
     params = [torch.nn.Parameter(torch.zeros(3))]
-    adam = torch.optim.Adam(params)
-    assert replayable_update(adam, FastAdamStep(adam)) is not None
-    # scikit-learn's eps placement is corrected on the host at every step.
-    assert replayable_update(adam, FastAdamStep(adam, eps_mode="sklearn")) is None
+    for adam in (torch.optim.Adam(params), SklearnAdam(params)):
+        assert replayable_update(adam, FastAdamStep(adam)) is not None
     assert not supports_graphs(torch.optim.Adam(params, amsgrad=True))
     assert not supports_graphs(torch.optim.SGD(params, lr=0.1))
     assert supports_graphs(LeanAdam(params, lr=0.1))

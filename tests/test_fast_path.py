@@ -5,6 +5,7 @@ import pytest
 import torch
 from _activations import ACTIVATION_CASES, IDS
 from _targets import TARGETS, X
+from sklearn.neural_network import MLPClassifier
 
 import sknn._estimator_base as base
 from sknn import TorchMLPClassifier, TorchMLPRegressor
@@ -323,18 +324,21 @@ def test_predict_sees_weights_changed_in_the_module():
     assert (est.predict(X) == est.classes_[2]).all()
 
 
-def test_default_adam_equals_torch_adam():
-    # The default solver uses LeanAdam (no torch.optim machinery); an Adam class
-    # passed as solver goes through torch.optim.Adam: same update.
-    import torch
-
+def test_default_adam_is_sklearns_and_an_adam_class_is_torchs():
+    # The default solver uses LeanAdam (no torch.optim machinery) with
+    # scikit-learn's rule; an Adam class passed as solver is used as given,
+    # with torch's. A large epsilon shows the difference.
     Estimator, y = TARGETS["multiclass"]
-    lean = TorchMLPClassifier((8,), max_iter=20, batch_size=30, random_state=0).fit(X, y)
-    full = TorchMLPClassifier((8,), max_iter=20, batch_size=30, random_state=0,
-                              solver=torch.optim.Adam).fit(X, y)
+    params = dict(hidden_layer_sizes=(8,), max_iter=20, batch_size=30, random_state=0,
+                  epsilon=1e-3, compute_dtype="float64")
+    lean = TorchMLPClassifier(**params).fit(X, y)
+    full = TorchMLPClassifier(**params, solver=torch.optim.Adam,
+                              optimizer_kwargs={"eps": 1e-3}).fit(X, y)
+    sk = MLPClassifier(**{k: v for k, v in params.items() if k != "compute_dtype"}).fit(X, y)
     assert type(lean._optimizer).__name__ == "LeanAdam"
     assert type(full._optimizer) is torch.optim.Adam
-    np.testing.assert_allclose(lean.predict_proba(X), full.predict_proba(X), atol=1e-6)
+    np.testing.assert_allclose(lean.loss_curve_, sk.loss_curve_, rtol=1e-12)
+    assert np.abs(np.subtract(full.loss_curve_, sk.loss_curve_)).max() > 1e-4
     # Their states are interchangeable (torch's state_dict format).
     full._optimizer.load_state_dict(lean._optimizer.state_dict())
     lean._optimizer.load_state_dict(full._optimizer.state_dict())

@@ -1,0 +1,182 @@
+"""Adam's update: scikit-learn's rule for ``solver="adam"``, torch's for the rest.
+
+scikit-learn adds ``epsilon`` to the square root of the raw second moment::
+
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g**2
+    p -= lr * sqrt(1 - b2**t) / (1 - b1**t) * m / (sqrt(v) + eps)
+
+``torch.optim.Adam`` adds it after dividing by the bias correction,
+``sqrt(v / (1 - b2**t)) + eps``. The two rules are the same update with torch's
+``eps`` replaced by ``eps / sqrt(1 - b2**t)``, so on a CPU scikit-learn's rule
+runs torch's fused kernel with that number (:func:`sklearn_eps`). The numbers
+differ while ``v`` is small, in the first steps, and a fit then follows
+another path; ``solver="adam"`` uses scikit-learn's rule everywhere
+(:class:`SklearnAdam`, :class:`sknn._lean_adam.LeanAdam`, the numpy step), so a
+float64 fit agrees with ``MLPClassifier``/``MLPRegressor`` to round-off.
+
+On a GPU the step count lives on the device: reading it at every step would
+stop the host, and a CUDA graph cannot replay a number that changes. There the
+step size is computed on the device from the count (:func:`_device_sklearn_adam_`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._lean_optim import TWINS
+
+
+def sklearn_eps(eps: float, beta2: float, t: int) -> float:
+    """torch's ``eps`` that gives scikit-learn's update at step ``t`` (from 1)."""
+    return eps / math.sqrt(1.0 - beta2**t)
+
+
+def fused_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weight_decay=0.0,
+                decoupled=False):
+    """One update by torch's rule (Adam, or AdamW), in one fused kernel.
+
+    The state tensors are torch's own (``steps`` float32 0-d, moments like the
+    parameters) and are updated in place, ``steps`` included. The gradients are
+    the parameters' ``.grad``.
+    """
+    fn = torch._fused_adamw_ if decoupled else torch._fused_adam_
+    with torch.no_grad():
+        torch._foreach_add_(steps, 1)
+        fn(
+            params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [], steps,
+            amsgrad=False, lr=lr, beta1=betas[0], beta2=betas[1], weight_decay=weight_decay,
+            eps=eps, maximize=False,
+        )
+
+
+class StepCount:
+    """A host copy of Adam's shared step count (a CPU tensor).
+
+    Read from the tensor only when something else has changed it since the
+    last update (a ``load_state_dict``, the numpy step writing its state back):
+    reads of tensors are what the host-sync tests count, as a GPU run would
+    wait for each.
+    """
+
+    __slots__ = ("tensor", "version", "value")
+
+    def __init__(self):
+        self.tensor, self.version, self.value = None, -1, 0
+
+    def next(self, step: torch.Tensor) -> int:
+        """The count the coming update will reach."""
+        if step is not self.tensor or step._version != self.version:
+            self.tensor, self.value = step, int(step)
+        self.value += 1
+        return self.value
+
+    def done(self) -> None:
+        """Record the tensor's state after the update incremented it."""
+        self.version = self.tensor._version
+
+
+def sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weight_decay=0.0,
+                  decoupled=False, count=None):
+    """One update by scikit-learn's rule, state in torch's layout (as :func:`fused_adam_`).
+
+    Parameters
+    ----------
+    params : list of torch.Tensor
+        Parameters of one dtype on one device, their gradients in ``.grad``.
+    exp_avgs, exp_avg_sqs, steps : list of torch.Tensor
+        torch's Adam state: the moments and the float32 0-d step counts (one
+        shared count; the first is read).
+    lr : float or torch.Tensor
+        A float32 0-d tensor on the parameters' device is what a CUDA graph
+        replays; the step size is then computed on the device.
+    betas : tuple of float
+    eps : float
+    weight_decay : float, default=0.0
+        Added to the gradient as ``weight_decay * p`` or, ``decoupled``, taken
+        from the parameters first as ``p *= 1 - lr * weight_decay`` (AdamW's).
+    decoupled : bool, default=False
+    count : StepCount, optional
+        The caller's host copy of the step count (read from ``steps`` if None).
+    """
+    if isinstance(lr, torch.Tensor) or params[0].device.type != "cpu":
+        _device_sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, lr=lr, betas=betas, eps=eps,
+                              weight_decay=weight_decay, decoupled=decoupled)
+        return
+    t = int(steps[0]) + 1 if count is None else count.next(steps[0])
+    fused_adam_(params, exp_avgs, exp_avg_sqs, steps, lr=lr, betas=betas,
+                eps=sklearn_eps(eps, betas[1], t), weight_decay=weight_decay,
+                decoupled=decoupled)
+    if count is not None:
+        count.done()
+
+
+@torch.no_grad()
+def _device_sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps,
+                          weight_decay, decoupled):
+    """scikit-learn's update with the step size computed from the device's step count.
+
+    No number in it changes from step to step, and nothing reads the device,
+    so a CUDA graph can capture it. About a dozen small kernels instead of the
+    fused one.
+    """
+    beta1, beta2 = betas
+    torch._foreach_add_(steps, 1)
+    grads = [p.grad for p in params]
+    if weight_decay and decoupled:
+        torch._foreach_mul_(params, 1.0 - lr * weight_decay)  # lr: a float or a 0-d tensor
+    elif weight_decay:
+        grads = torch._foreach_add(grads, params, alpha=weight_decay)
+    torch._foreach_mul_(exp_avgs, beta1)
+    torch._foreach_add_(exp_avgs, grads, alpha=1.0 - beta1)
+    torch._foreach_mul_(exp_avg_sqs, beta2)
+    torch._foreach_addcmul_(exp_avg_sqs, grads, grads, value=1.0 - beta2)
+    # -lr * sqrt(1 - b2**t) / (1 - b1**t) in float64 (float32 loses ~1e-5 of it
+    # in the first steps), then in the parameters' dtype.
+    t = steps[0].double()
+    neg_rate = (torch.pow(beta2, t).neg_().add_(1.0).sqrt_()
+                .div_(torch.pow(beta1, t).neg_().add_(1.0)).mul_(-lr))
+    denoms = torch._foreach_sqrt(exp_avg_sqs)
+    torch._foreach_add_(denoms, eps)
+    # p += m / (denom / -rate) = p - rate * m / denom
+    torch._foreach_div_(denoms, neg_rate.to(params[0].dtype))
+    torch._foreach_addcdiv_(params, exp_avgs, denoms)
+
+
+class SklearnAdam(TWINS[torch.optim.Adam]):
+    """``torch.optim.Adam`` with scikit-learn's placement of ``eps``.
+
+    ``solver="adam"`` builds this class where it needs torch's machinery (an
+    ``lr_scheduler``, ``optimizer_kwargs`` such as ``weight_decay`` or
+    ``amsgrad``): the same parameters, state and ``state_dict`` as
+    ``torch.optim.Adam`` (an instance of it), and at every step torch's update
+    with ``eps`` replaced by :func:`sklearn_eps`. With ``amsgrad`` the running
+    maximum of ``v`` takes ``v``'s place, as in torch.
+
+    The step count of a group is its first stepped parameter's; sknn's
+    networks step every parameter together.
+    """
+
+    #: Read by the fast steps (:class:`sknn._fast_mlp.FastAdamStep`, the numpy step).
+    sklearn_rule = True
+
+    def step(self, closure=None):
+        """One update from the gradients in ``p.grad`` (``closure``: as torch's)."""
+        saved = [group["eps"] for group in self.param_groups]
+        try:
+            for group in self.param_groups:
+                counts = (self.state[p].get("step") for p in group["params"] if self.state.get(p))
+                count = next(counts, None)
+                t = 1 if count is None else int(count) + 1
+                group["eps"] = sklearn_eps(group["eps"], float(group["betas"][1]), t)
+            return super().step(closure)
+        finally:
+            for group, eps in zip(self.param_groups, saved):
+                group["eps"] = eps
+
+
+def uses_sklearn_rule(optimizer) -> bool:
+    """Whether ``optimizer`` steps by scikit-learn's Adam rule."""
+    return bool(getattr(type(optimizer), "sklearn_rule", False))
