@@ -64,7 +64,9 @@ validation_fraction : float, default=0.1
 beta_1, beta_2 : float, default=0.9, 0.999
     Decay rates of Adam's moment estimates (and of the other Adam variants).
 epsilon : float, default=1e-8
-    Numerical stability term of Adam (and its variants, RMSProp).
+    Numerical stability term of Adam (and its variants, RMSProp). 'adam'
+    adds it to ``sqrt(v)`` before the bias correction, as scikit-learn does;
+    the variants as PyTorch does.
 n_iter_no_change : int or np.inf, default=10
     Stop after ``n_iter_no_change + 1`` epochs without an improvement of at
     least ``tol`` (training loss, or validation score with early stopping).

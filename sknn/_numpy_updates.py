@@ -9,6 +9,8 @@ the optimizer's own format with :meth:`sync`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -127,7 +129,7 @@ class NumpyAdam:
         np.multiply(tmp, 1.0 - beta2, out=tmp)
         np.add(v, tmp, out=v)
         # param += -learning_rate * m / (sqrt(v) + epsilon)
-        learning_rate = lr * np.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
+        learning_rate = lr * math.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
         np.multiply(m, -learning_rate, out=g)
         np.sqrt(v, out=tmp)
         np.add(tmp, eps, out=tmp)

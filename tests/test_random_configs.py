@@ -68,9 +68,9 @@ def _is_classifier(est):
     return isinstance(est, (MLPClassifier, TorchMLPClassifier))
 
 
-def _sgd_config(seed):
+def _sklearn_config(seed, solver):
     """A configuration on which sknn (float64) and scikit-learn run the same
-    updates: SGD, scikit-learn's own options only."""
+    updates: 'sgd' or 'adam', scikit-learn's own options only."""
     rng = np.random.default_rng(seed)
     kind = KINDS[int(rng.integers(len(KINDS)))]
     X, y = _data(rng, kind)
@@ -78,7 +78,7 @@ def _sgd_config(seed):
     params = {
         "hidden_layer_sizes": tuple(int(v) for v in rng.integers(1, 9, int(rng.integers(1, 4)))),
         "activation": ["identity", "logistic", "tanh", "relu"][int(rng.integers(4))],
-        "solver": "sgd",
+        "solver": solver,
         "alpha": [0.0, 1e-4, 0.1][int(rng.integers(3))],
         "batch_size": "auto" if rng.random() < 0.5 else int(rng.integers(1, 100)),
         "learning_rate": ["constant", "invscaling", "adaptive"][int(rng.integers(3))],
@@ -93,6 +93,10 @@ def _sgd_config(seed):
         "validation_fraction": [0.2, 0.3][int(rng.integers(2))],
         "random_state": int(rng.integers(1000)),
     }
+    if solver == "adam":  # (learning_rate and momentum stay: scikit-learn's Adam ignores them)
+        params.update(beta_1=[0.9, 0.5, 0.0][int(rng.integers(3))],
+                      beta_2=[0.999, 0.9, 0.5][int(rng.integers(3))],
+                      epsilon=[1e-8, 1e-4, 1e-2][int(rng.integers(3))])
     if how == "partial_fit":
         params.update(early_stopping=False, learning_rate="constant")
     sample_weight = rng.uniform(0.2, 2.0, len(X)) if how != "partial_fit" and rng.random() < 0.3 \
@@ -100,9 +104,10 @@ def _sgd_config(seed):
     return kind, X, y, how, params, sample_weight
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("seed", range(40))
-def test_random_sgd_configuration_matches_sklearn(seed):
-    kind, X, y, how, params, sample_weight = _sgd_config(seed)
+def test_random_configuration_matches_sklearn(seed, solver):
+    kind, X, y, how, params, sample_weight = _sklearn_config(seed, solver)
     Sklearn, Sknn = _estimators(kind)
     theirs, ours = Sklearn(**params), Sknn(compute_dtype="float64", **params)
     about = f"{kind}, {how}, weighted={sample_weight is not None}, {params}"
