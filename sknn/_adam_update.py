@@ -15,9 +15,11 @@ another path; ``solver="adam"`` uses scikit-learn's rule everywhere
 (:class:`SklearnAdam`, :class:`sknn._lean_adam.LeanAdam`, the numpy step), so a
 float64 fit agrees with ``MLPClassifier``/``MLPRegressor`` to round-off.
 
-On a GPU the step count lives on the device: reading it at every step would
-stop the host, and a CUDA graph cannot replay a number that changes. There the
-step size is computed on the device from the count (:func:`_device_sklearn_adam_`).
+The step count is kept on the host (:class:`StepCount`): on a GPU reading
+the count tensor stops the host until the device has caught up. A CUDA graph
+cannot replay a number that changes, though: the update it replays (called
+with the learning rate as a tensor) computes its step size on the device from
+the count tensor (:func:`_device_sklearn_adam_`).
 """
 
 from __future__ import annotations
@@ -53,18 +55,22 @@ def fused_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weight_
 
 
 class StepCount:
-    """A host copy of Adam's shared step count (a CPU tensor).
+    """A host copy of Adam's shared step count.
 
     Read from the tensor only when something else has changed it since the
-    last update (a ``load_state_dict``, the numpy step writing its state back):
-    reads of tensors are what the host-sync tests count, as a GPU run would
-    wait for each.
+    last update (a ``load_state_dict``, the numpy step writing its state back,
+    a replayed CUDA graph): on a GPU each read waits for the device.
     """
 
     __slots__ = ("tensor", "version", "value")
 
     def __init__(self):
         self.tensor, self.version, self.value = None, -1, 0
+
+    def forget(self) -> None:
+        """Read the tensor again at the next update (it is advanced where the
+        host does not see it: graph replays change no version counter)."""
+        self.tensor = None
 
     def next(self, step: torch.Tensor) -> int:
         """The count the coming update will reach."""
@@ -91,7 +97,7 @@ def sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weigh
         shared count; the first is read).
     lr : float or torch.Tensor
         A float32 0-d tensor on the parameters' device is what a CUDA graph
-        replays; the step size is then computed on the device.
+        replays: the step size is then computed on the device, from ``steps``.
     betas : tuple of float
     eps : float
     weight_decay : float, default=0.0
@@ -101,7 +107,9 @@ def sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weigh
     count : StepCount, optional
         The caller's host copy of the step count (read from ``steps`` if None).
     """
-    if isinstance(lr, torch.Tensor) or params[0].device.type != "cpu":
+    if isinstance(lr, torch.Tensor):
+        if count is not None:
+            count.forget()
         _device_sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, lr=lr, betas=betas, eps=eps,
                               weight_decay=weight_decay, decoupled=decoupled)
         return

@@ -102,14 +102,24 @@ class GraphedStep:
         self.update(lr=self.lr)
         return reported
 
-    def __call__(self, idx: torch.Tensor) -> torch.Tensor:
-        """Train on the rows ``idx`` (a device tensor of ``batch_size`` indices);
-        return the reported loss (a 0-d tensor, overwritten by the next call)."""
-        group = self.optimizer.param_groups[0]
+    def _read_lr(self, group) -> None:
         lr = float(group["lr"])
         if lr != self.lr_value:
             self.lr.fill_(lr)
             self.lr_value = lr
+
+    def update_eagerly(self) -> None:
+        """The optimizer update of a batch stepped outside the graph (a ragged
+        last batch): the replayed update, run eagerly, so that every step of
+        the fit keeps its step count on the device alone."""
+        self._read_lr(self.optimizer.param_groups[0])
+        self.update(lr=self.lr)
+
+    def __call__(self, idx: torch.Tensor) -> torch.Tensor:
+        """Train on the rows ``idx`` (a device tensor of ``batch_size`` indices);
+        return the reported loss (a 0-d tensor, overwritten by the next call)."""
+        group = self.optimizer.param_groups[0]
+        self._read_lr(group)
         numbers = _numbers(group)
         if numbers != self.numbers:
             # A replay would use the captured numbers: step eagerly until they

@@ -267,6 +267,7 @@ def train_stochastic(
         if update is None or train.X.device.type != "cuda" or cast is not None:
             raise ValueError("cuda_graph needs CUDA tensors and sknn's fused Adam update")
         graphed = GraphedStep(step, optimizer, update, arrays, batch_size)
+        optimizer_step = graphed.update_eagerly
         # Replays read their rows through an index, also in the data's order.
         rows = torch.arange(n, device=train.X.device)
     # On an accelerator the next epoch's order is drawn while the device still

@@ -142,6 +142,52 @@ def _decisions(monkeypatch, calls, between=lambda i, optimizer, graphed: None):
     return events
 
 
+def test_replayed_and_eager_adam_steps_share_one_step_count(monkeypatch):
+    # scikit-learn's Adam computes its step size from the count tensor in the
+    # replayed update, and from a host copy in eager steps. Full batches
+    # (eager warm-up, capture, replays: simulated on the CPU), a ragged batch
+    # (GraphedStep.update_eagerly), then an ordinary step, as the next call
+    # would take: the same parameters as ordinary steps all along.
+    monkeypatch.setattr(GraphedStep, "_eager", lambda self: self._body())
+
+    class Replayed:
+        def __init__(self, owner):
+            self.owner = owner
+
+        def replay(self):
+            self.owner.reported = self.owner._body()
+
+    monkeypatch.setattr(GraphedStep, "_capture", lambda self: Replayed(self))
+    grads = torch.randn(10, 3, 2, generator=torch.Generator().manual_seed(0),
+                        dtype=torch.float64)
+    results = []
+    for graphs in (True, False):
+        params = [torch.nn.Parameter(torch.ones(3, 2, dtype=torch.float64))]
+        optimizer = LeanAdam(params, lr=0.1, eps=1e-3)
+        taken = iter(grads)
+
+        def step(Xb=None, Yb=None, swb=None, sw_sum=None, params=params, taken=taken):
+            params[0].grad = next(taken).clone()
+            return torch.zeros(())
+
+        if graphs:
+            data = (torch.ones(90, 2, dtype=torch.float64), torch.ones(90, 3), None)
+            graphed = GraphedStep(step, optimizer, optimizer.step, data, batch_size=32)
+            for _ in range(8):
+                graphed(torch.arange(32))
+            step()
+            graphed.update_eagerly()
+        else:
+            for _ in range(9):
+                step()
+                optimizer.step()
+        step()
+        optimizer.step()
+        results.append(params[0].detach().clone())
+    # The replayed update's step size comes from a float32 learning rate.
+    torch.testing.assert_close(results[0], results[1], rtol=1e-7, atol=0)
+
+
 def test_replay_decisions_follow_the_optimizer(monkeypatch):
     # Two eager warm-up steps, then one capture (replayed at once for its own
     # batch), replayed from then on.
