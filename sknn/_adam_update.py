@@ -124,33 +124,32 @@ def sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weigh
 @torch.no_grad()
 def _device_sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps,
                           weight_decay, decoupled):
-    """scikit-learn's update with the step size computed from the device's step count.
+    """scikit-learn's update with its step size computed on the device.
 
-    No number in it changes from step to step, and nothing reads the device,
-    so a CUDA graph can capture it. About a dozen small kernels instead of the
-    fused one.
+    scikit-learn's step size ``lr * sqrt(1 - b2**t) / (1 - b1**t)`` is
+    computed from the step count tensor and handed to torch's fused kernel as
+    its (tensor) learning rate, while the kernel reads a count of infinity, so
+    that its own bias corrections are 1: its ``lr * m / (sqrt(v) + eps)`` is
+    then scikit-learn's update. Nothing reads the device and no number changes
+    from step to step, so a CUDA graph can capture it.
     """
     beta1, beta2 = betas
     torch._foreach_add_(steps, 1)
-    grads = [p.grad for p in params]
-    if weight_decay and decoupled:
-        torch._foreach_mul_(params, 1.0 - lr * weight_decay)  # lr: a float or a 0-d tensor
-    elif weight_decay:
-        grads = torch._foreach_add(grads, params, alpha=weight_decay)
-    torch._foreach_mul_(exp_avgs, beta1)
-    torch._foreach_add_(exp_avgs, grads, alpha=1.0 - beta1)
-    torch._foreach_mul_(exp_avg_sqs, beta2)
-    torch._foreach_addcmul_(exp_avg_sqs, grads, grads, value=1.0 - beta2)
-    # -lr * sqrt(1 - b2**t) / (1 - b1**t) in float64 (float32 loses ~1e-5 of it
-    # in the first steps), then in the parameters' dtype.
     t = steps[0].double()
-    neg_rate = (torch.pow(beta2, t).neg_().add_(1.0).sqrt_()
-                .div_(torch.pow(beta1, t).neg_().add_(1.0)).mul_(-lr))
-    denoms = torch._foreach_sqrt(exp_avg_sqs)
-    torch._foreach_add_(denoms, eps)
-    # p += m / (denom / -rate) = p - rate * m / denom
-    torch._foreach_div_(denoms, neg_rate.to(params[0].dtype))
-    torch._foreach_addcdiv_(params, exp_avgs, denoms)
+    # float64 (float32 would lose ~1e-5 of it in the first steps), handed over as
+    # the float32 tensor the kernel reads.
+    rate = (torch.pow(beta2, t).neg_().add_(1.0).sqrt_()
+            .div_(torch.pow(beta1, t).neg_().add_(1.0)).mul_(lr).float())
+    if weight_decay and decoupled:
+        # AdamW's decay uses the plain rate, not scikit-learn's step size.
+        torch._foreach_mul_(params, 1.0 - lr * weight_decay)  # lr: a float or a 0-d tensor
+        weight_decay = 0.0
+    no_correction = torch.full((), float("inf"), dtype=torch.float32, device=params[0].device)
+    torch._fused_adam_(
+        params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [],
+        [no_correction] * len(params), amsgrad=False, lr=rate, beta1=beta1, beta2=beta2,
+        weight_decay=weight_decay, eps=eps, maximize=False,
+    )
 
 
 class SklearnAdam(TWINS[torch.optim.Adam]):
