@@ -324,6 +324,7 @@ def test_predict_sees_weights_changed_in_the_module():
     assert (est.predict(X) == est.classes_[2]).all()
 
 
+@pytest.mark.usefixtures("cpu_only")  # compared with scikit-learn to round-off
 def test_default_adam_is_sklearns_and_an_adam_class_is_torchs():
     # The default solver uses LeanAdam (no torch.optim machinery) with
     # scikit-learn's rule; an Adam class passed as solver is used as given,

@@ -104,6 +104,8 @@ def _sklearn_config(seed, solver):
     return kind, X, y, how, params, sample_weight
 
 
+# scikit-learn's arithmetic, compared on the CPU (see tests/test_sklearn_parity.py).
+@pytest.mark.usefixtures("cpu_only")
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("seed", range(40))
 def test_random_configuration_matches_sklearn(seed, solver):

@@ -3,6 +3,11 @@
 With ``init='sklearn'`` and the same ``random_state``, sknn draws the same
 initial weights, the same early-stopping split and the same batch order as
 scikit-learn, so in float64 the two agree to optimizer round-off.
+
+The comparisons run on the CPU, also on a machine with a GPU: cuBLAS sums
+in another order than scikit-learn's BLAS, so a GPU fit drifts from it by
+round-off that training amplifies (``tests/test_device.py`` compares the
+devices with tolerances of their own).
 """
 
 import warnings
@@ -15,6 +20,8 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
 from sknn import TorchMLPClassifier, TorchMLPRegressor
+
+pytestmark = pytest.mark.usefixtures("cpu_only")
 
 
 @pytest.fixture(scope="module")
