@@ -36,7 +36,7 @@ class NumpyAdam:
     :class:`~sknn._adam_update.SklearnAdam`, and ``solver="adamw"``), with
     their weight decay: added to the gradient (Adam) or applied to the
     parameters first (AdamW, decoupled). scikit-learn's rule is written as
-    scikit-learn writes it, so float64 fits agree with its to round-off.
+    scikit-learn writes it, so float64 fits agree with scikit-learn's to round-off.
 
     From :data:`FUSED_MIN_SIZE` parameters up the update is torch's fused Adam
     kernel (with :func:`~sknn._adam_update.sklearn_eps` for scikit-learn's

@@ -184,7 +184,7 @@ def test_replayed_and_eager_adam_steps_share_one_step_count(monkeypatch):
         step()
         optimizer.step()
         results.append(params[0].detach().clone())
-    # The replayed update's step size comes from a float32 learning rate.
+    # The replayed update hands the kernel a float32 step size.
     torch.testing.assert_close(results[0], results[1], rtol=1e-7, atol=0)
 
 
