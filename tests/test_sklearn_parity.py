@@ -432,3 +432,30 @@ def test_adam_with_torch_machinery_matches_sklearn(iris):
     ours.fit(X, y)
     assert type(ours._optimizer).__name__ == "SklearnAdam"
     np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("calls", ["fit partial_fit partial_fit", "partial_fit fit partial_fit",
+                                   "fit warm_start partial_fit", "partial_fit warm_start",
+                                   "fit partial_fit warm_start partial_fit"])
+def test_mixed_call_sequences_match_sklearn(iris, solver, calls):
+    # partial_fit continues the optimizer of the call before it (Adam's step
+    # count and moments), fit and warm-started fits start a new one: as in
+    # scikit-learn. A large epsilon makes Adam's step count matter.
+    X, y = iris
+    sk, ours = _pair(MLPClassifier, TorchMLPClassifier, hidden_layer_sizes=(10,), solver=solver,
+                     max_iter=15, random_state=0, epsilon=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for call in calls.split():
+            for est in (sk, ours):
+                if call == "fit":
+                    est.fit(X, y)
+                elif call == "warm_start":
+                    est.set_params(warm_start=True).fit(X, y)
+                else:
+                    est.partial_fit(X, y, classes=np.unique(y))
+    assert (ours.n_iter_, ours.t_) == (sk.n_iter_, sk.t_)
+    np.testing.assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-12)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, sk.coefs_ + sk.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
