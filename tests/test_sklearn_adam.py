@@ -77,10 +77,11 @@ def _replayable(params, grads):
     return _run_torch(lambda: optimizer.step(lr=lr), params, grads)
 
 
-def _numpy(params, grads, fused):
-    optimizer = LeanAdam(params, lr=LR, betas=BETAS, eps=EPS)
+def _numpy_steps(optimizer, params, grads, fused=False):
+    """Step ``params`` with the numpy step's update (on one flat array, as the
+    step keeps them) and write everything back, the step counts in place."""
     update = NumpyAdam(optimizer, params)
-    assert update._fused is False
+    assert update._fused is False  # (too few parameters: forced below)
     update._fused = fused
     flat = np.concatenate([p.detach().numpy().ravel() for p in params])
     tmp, g_flat = np.empty_like(flat), np.empty_like(flat)  # one gradient buffer, as in the step
@@ -89,7 +90,14 @@ def _numpy(params, grads, fused):
         update.apply(flat, g_flat, tmp)
     update.sync()
     sizes = np.cumsum([int(np.prod(s)) for s in SHAPES])[:-1]
-    return [piece.reshape(s) for piece, s in zip(np.split(flat, sizes), SHAPES)]
+    with torch.no_grad():
+        for p, piece in zip(params, np.split(flat, sizes)):
+            p.copy_(torch.from_numpy(piece.reshape(p.shape)))
+    return [p.detach().numpy() for p in params]
+
+
+def _numpy(params, grads, fused):
+    return _numpy_steps(LeanAdam(params, lr=LR, betas=BETAS, eps=EPS), params, grads, fused)
 
 
 IMPLEMENTATIONS = {
@@ -119,21 +127,6 @@ def test_torch_adam_is_a_different_rule():
     params = _torch_params()
     got = _run_torch(torch.optim.Adam(params, lr=LR, betas=BETAS, eps=EPS).step, params, grads)
     assert max(np.abs(a - b).max() for a, b in zip(got, _sklearn_params(grads))) > 1e-4
-
-
-def _numpy_steps(optimizer, params, grads):
-    """Step ``params`` with the numpy step's update and write everything back."""
-    update = NumpyAdam(optimizer, params)
-    flat = np.concatenate([p.detach().numpy().ravel() for p in params])
-    tmp, g_flat = np.empty_like(flat), np.empty_like(flat)
-    for g in grads:
-        g_flat[:] = np.concatenate([gi.ravel() for gi in g])
-        update.apply(flat, g_flat, tmp)
-    update.sync()  # fills the step tensors in place
-    sizes = np.cumsum([int(np.prod(s)) for s in SHAPES])[:-1]
-    with torch.no_grad():
-        for p, piece in zip(params, np.split(flat, sizes)):
-            p.copy_(torch.from_numpy(piece.reshape(p.shape)))
 
 
 @pytest.mark.parametrize("writer", ["numpy step", "load_state_dict"])
