@@ -173,3 +173,43 @@ def test_decoupled_weight_decay_keeps_sklearns_rule(lr):
     # (The replayable update hands the kernel a float32 step size.)
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-12 if lr == "float" else 1e-7, atol=1e-15)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_replayed_update_on_a_gpu_is_sklearns(dtype):
+    # On CUDA the fused kernel reads the step size as a float32 tensor and an
+    # infinite step count; captured in a CUDA graph and replayed, it must still
+    # be scikit-learn's update, step after step.
+    grads = _gradients()
+    expected = _sklearn_params(grads)
+    device = torch.device("cuda")
+    params = [p.detach().to(device, dtype).requires_grad_() for p in _torch_params()]
+    for p in params:
+        p.grad = torch.zeros_like(p)
+    optimizer = LeanAdam(params, lr=LR, betas=BETAS, eps=EPS)
+    lr = torch.tensor(LR, dtype=torch.float32, device=device)
+    optimizer.step(lr=lr)  # an eager first step creates the state outside the graph
+    graph = torch.cuda.CUDAGraph()
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        graph.capture_begin()
+        optimizer.step(lr=lr)
+        graph.capture_end()
+    torch.cuda.current_stream().wait_stream(stream)
+    # The capture ran nothing: restart from the state after the eager step.
+    with torch.no_grad():
+        for p, start in zip(params, _torch_params()):
+            p.copy_(start.to(device, dtype))
+        for state in optimizer.state.values():
+            for value in state.values():
+                value.zero_()
+    for g in grads:
+        for p, gi in zip(params, g):
+            p.grad.copy_(torch.from_numpy(gi))
+        graph.replay()
+    got = [p.detach().cpu().double().numpy() for p in params]
+    rtol = 1e-7 if dtype == torch.float64 else 1e-5
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-7)
