@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Every check that needs a GPU, in one run (a lent GPU machine is held by the minute):
 #   1. versions and the card;
-#   2. benchmarks/bench_gpu.py: float32, TF32 and bfloat16 fits, and the eager vs
+#   2. the replayed Adam update and graphed fits on CUDA (tests/test_sklearn_adam.py,
+#      tests/test_cuda_graphs.py: never run on a GPU since solver="adam" became
+#      scikit-learn's update), first, so that they report even if a later stage runs long;
+#   3. benchmarks/bench_gpu.py: float32, TF32 and bfloat16 fits, and the eager vs
 #      CUDA-graph step probe;
-#   3. the test suite with device="auto", i.e. on CUDA (docs builds deselected).
+#   4. the test suite with device="auto", i.e. on CUDA (docs builds deselected).
 # Run from the repository root:  bash benchmarks/gpu_checks.sh
 # Logs go to $OUT (default /tmp/sknn_gpu_checks). Each stage has its own time limit,
 # so one stage running long still leaves the others their say.
@@ -17,6 +20,10 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=c
 $PY -c "import sys, torch, sklearn, numpy, scipy; print('python', sys.version.split()[0],
 'torch', torch.__version__, 'cuda', torch.version.cuda, 'sklearn', sklearn.__version__,
 'numpy', numpy.__version__, 'scipy', scipy.__version__)"
+
+echo "== scikit-learn's Adam and CUDA graphs on the GPU"
+timeout "${ADAM_LIMIT:-120}" $PY -m pytest -q -p no:cacheprovider -o addopts="-rfE" \
+    tests/test_sklearn_adam.py tests/test_cuda_graphs.py 2>&1 | tee "$OUT/adam_graphs.txt" | tail -15
 
 echo "== bench_gpu"
 timeout "${BENCH_LIMIT:-180}" $PY benchmarks/bench_gpu.py 2>&1 | tee "$OUT/bench_gpu.txt"
