@@ -55,17 +55,22 @@ def fused_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weight_
 
 
 class StepCount:
-    """A host copy of Adam's shared step count.
+    """Adam's shared step count, as the host and the device use it.
 
-    Read from the tensor only when something else has changed it since the
-    last update (a ``load_state_dict``, the numpy step writing its state back,
-    a replayed CUDA graph): on a GPU each read waits for the device.
+    The host keeps a copy (:meth:`next`), read from the tensor only when
+    something else has changed it since the last update (a
+    ``load_state_dict``, the numpy step writing its state back, a replayed
+    CUDA graph): on a GPU each read waits for the device. The update a CUDA
+    graph replays derives scikit-learn's step size from the tensor on the
+    device instead (:meth:`device_step_size`), with a few constants kept
+    here so that a replay runs no kernel to make them.
     """
 
-    __slots__ = ("tensor", "version", "value")
+    __slots__ = ("tensor", "version", "value", "_constants")
 
     def __init__(self):
         self.tensor, self.version, self.value = None, -1, 0
+        self._constants = None  # (device, betas, bases, exponents, no_correction)
 
     def forget(self) -> None:
         """Read the tensor again at the next update (it is advanced where the
@@ -82,6 +87,41 @@ class StepCount:
     def done(self) -> None:
         """Record the tensor's state after the update incremented it."""
         self.version = self.tensor._version
+
+    def _device_constants(self, device, betas):
+        key = (device, tuple(float(b) for b in betas))
+        if self._constants is None or self._constants[:2] != key:
+            beta1, beta2 = key[1]
+            # linspace and full write their values from kernel arguments: no
+            # copy from the host, which a CUDA graph being captured refuses.
+            f64 = {"dtype": torch.float64, "device": device}
+            self._constants = (
+                *key,
+                torch.linspace(beta2, beta1, 2, **f64),  # exact at both ends
+                torch.linspace(0.5, -1.0, 2, **f64),
+                torch.full((), float("inf"), dtype=torch.float32, device=device),
+            )
+        return self._constants[2:]
+
+    @property
+    def no_correction(self) -> torch.Tensor:
+        """A step count of infinity for torch's kernel: its bias corrections are then 1
+        (the constants of the last :meth:`device_step_size`)."""
+        return self._constants[4]
+
+    def device_step_size(self, step, lr, betas) -> torch.Tensor:
+        """scikit-learn's step size ``lr * sqrt(1 - b2**t) / (1 - b1**t)``, computed
+        on the device from the count ``t`` in ``step`` (a float32 0-d tensor).
+
+        ``lr`` is a float32 0-d tensor on that device; so is the result. The
+        arithmetic is float64 (float32 would lose ~1e-5 of the step size in the
+        first steps): five small kernels, ``1 - [b2, b1]**t``, raised to
+        ``[0.5, -1]``, their product, times ``lr``.
+        """
+        bases, exponents, _ = self._device_constants(step.device, betas)
+        factors = torch.rsub(torch.pow(bases, step), 1.0).pow_(exponents)
+        rate = torch.empty((), dtype=torch.float32, device=step.device)
+        return torch.mul(torch.prod(factors), lr, out=rate)
 
 
 def sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weight_decay=0.0,
@@ -108,10 +148,10 @@ def sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weigh
         The caller's host copy of the step count (read from ``steps`` if None).
     """
     if isinstance(lr, torch.Tensor):
-        if count is not None:
-            count.forget()
+        count = StepCount() if count is None else count
+        count.forget()
         _device_sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, lr=lr, betas=betas, eps=eps,
-                              weight_decay=weight_decay, decoupled=decoupled)
+                              weight_decay=weight_decay, decoupled=decoupled, count=count)
         return
     t = int(steps[0]) + 1 if count is None else count.next(steps[0])
     fused_adam_(params, exp_avgs, exp_avg_sqs, steps, lr=lr, betas=betas,
@@ -123,32 +163,26 @@ def sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weigh
 
 @torch.no_grad()
 def _device_sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps,
-                          weight_decay, decoupled):
+                          weight_decay, decoupled, count):
     """scikit-learn's update with its step size computed on the device.
 
-    scikit-learn's step size ``lr * sqrt(1 - b2**t) / (1 - b1**t)`` is
-    computed from the step count tensor and handed to torch's fused kernel as
-    its (tensor) learning rate, while the kernel reads a count of infinity, so
-    that its own bias corrections are 1: its ``lr * m / (sqrt(v) + eps)`` is
-    then scikit-learn's update. Nothing reads the device and no number changes
-    from step to step, so a CUDA graph can capture it.
+    scikit-learn's step size (:meth:`StepCount.device_step_size`) is handed to
+    torch's fused kernel as its (tensor) learning rate, while the kernel reads
+    a count of infinity, so that its own bias corrections are 1: its
+    ``lr * m / (sqrt(v) + eps)`` is then scikit-learn's update. Nothing reads
+    the device and no number changes from step to step, so a CUDA graph can
+    capture it.
     """
-    beta1, beta2 = betas
     torch._foreach_add_(steps, 1)
-    t = steps[0].double()
-    # float64 (float32 would lose ~1e-5 of it in the first steps), handed over as
-    # the float32 tensor the kernel reads.
-    rate = (torch.pow(beta2, t).neg_().add_(1.0).sqrt_()
-            .div_(torch.pow(beta1, t).neg_().add_(1.0)).mul_(lr).float())
+    rate = count.device_step_size(steps[0], lr, betas)
     if weight_decay and decoupled:
         # AdamW's decay uses the plain rate, not scikit-learn's step size.
         torch._foreach_mul_(params, 1.0 - lr * weight_decay)  # lr: a float or a 0-d tensor
         weight_decay = 0.0
-    no_correction = torch.full((), float("inf"), dtype=torch.float32, device=params[0].device)
     torch._fused_adam_(
         params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [],
-        [no_correction] * len(params), amsgrad=False, lr=rate, beta1=beta1, beta2=beta2,
-        weight_decay=weight_decay, eps=eps, maximize=False,
+        [count.no_correction] * len(params), amsgrad=False, lr=rate, beta1=betas[0],
+        beta2=betas[1], weight_decay=weight_decay, eps=eps, maximize=False,
     )
 
 

@@ -6,10 +6,12 @@ Each implementation is run on the same gradients as scikit-learn's own
 """
 
 import copy
+import functools
 
 import numpy as np
 import pytest
 import torch
+import torch.utils._python_dispatch
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer
 
 from sknn._adam_update import SklearnAdam, sklearn_adam_
@@ -173,6 +175,48 @@ def test_decoupled_weight_decay_keeps_sklearns_rule(lr):
     # (The replayable update hands the kernel a float32 step size.)
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-12 if lr == "float" else 1e-7, atol=1e-15)
+
+
+def test_the_replayed_update_follows_changing_betas():
+    # One-cycle moves beta1 every batch; the replayed update's device constants
+    # must follow (its steps run eagerly then), and agree with the host's update.
+    schedule = [(0.95 - 0.01 * k, 0.999 if k < 6 else 0.99) for k in range(STEPS)]
+    results = []
+    for lr in (LR, torch.tensor(LR, dtype=torch.float32)):
+        params = _torch_params()
+        optimizer = LeanAdam(params, lr=LR, betas=BETAS, eps=EPS)
+        for g, betas in zip(_gradients(), schedule):
+            optimizer.param_groups[0]["betas"] = betas
+            _run_torch(functools.partial(optimizer.step, lr=lr), params, [g])
+        results.append([p.detach().numpy() for p in params])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-7)
+
+
+class _RecordOps(torch.utils._python_dispatch.TorchDispatchMode):
+    def __init__(self):
+        super().__init__()
+        self.ops = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops.append(func.__name__)
+        return func(*args, **(kwargs or {}))
+
+
+def test_the_replayed_update_runs_few_kernels():
+    # Every operation of the update a CUDA graph replays is a kernel at each
+    # replay, most of them on 0-d tensors: the step size takes five, besides
+    # the count's increment and the fused update.
+    params = _torch_params()
+    optimizer = LeanAdam(params, lr=LR, betas=BETAS, eps=EPS)
+    lr = torch.tensor(LR, dtype=torch.float32)
+    grads = _gradients()
+    _run_torch(lambda: optimizer.step(lr=lr), params, grads[:2])  # warm-up, as before a capture
+    with _RecordOps() as record:
+        optimizer.step(lr=lr)
+    kernels = [op for op in record.ops if not op.startswith("empty")]
+    assert len(kernels) <= 7, kernels
+    assert kernels[-1].startswith("_fused_adam_")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
