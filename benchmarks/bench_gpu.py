@@ -2,7 +2,7 @@
 
     python benchmarks/bench_gpu.py [--rows 1000000] [--epochs 3] [--repeats 3]
                                    [--variants float32,tf32,bfloat16] [--device cuda]
-                                   [--no-graph-probe]
+                                   [--no-graph-probe] [--no-update-probe]
 
 Fits TorchMLPClassifier on synthetic data (default 1,000,000 x 100, 10
 classes, network (1024, 1024), batch 4096) once per variant and repeat,
@@ -16,13 +16,21 @@ precision, the epoch times and the accuracy on 50,000 held-out rows:
 * ``bfloat16``: ``autocast="bfloat16"`` (mixed precision);
 * each of them ``+graphs``: with ``cuda_graphs=True`` (CUDA only).
 
+First, the update probe times Adam's update alone, replayed from a CUDA
+graph, on three networks' parameters: the update sknn's graphed fits replay
+for ``solver="adam"`` (scikit-learn's rule, its step size computed on the
+device), the same fused kernel with torch's rule, and ``torch.optim.Adam``
+(fused, capturable). The first two differ by what scikit-learn's rule costs a
+replayed step.
+
 The engine reads the loss back once per epoch, so the epoch itself has no host
 sync. The graph probe then times a minimal hand-written PyTorch step of the
 same network (fused, capturable Adam) eagerly and replayed from a CUDA graph,
 in each precision: where the graph is much faster than the eager step, launch
 overhead rather than arithmetic bounds the step, and sknn's per-step time is
 printed beside it. Without CUDA it says so and exits, unless ``--device cpu``
-(a smoke run, e.g. with ``--rows 20000``; the probe needs CUDA).
+(a smoke run, e.g. with ``--rows 20000``; the graph probe needs CUDA, the
+update probe then times eager calls).
 """
 
 from __future__ import annotations
@@ -157,6 +165,108 @@ def graph_probe(device, features, hidden, classes, batch, variant, steps=100):
     return eager_ms, graph_ms
 
 
+#: Networks whose Adam update the update probe replays: (features, hidden, classes).
+UPDATE_PROBE_NETWORKS = [(100, (64,), 10), (100, (256, 256), 10), (100, (1024, 1024), 10)]
+
+
+def _network_parameters(device, units):
+    """Weights and biases of a ``units`` network, with gradients in ``.grad``."""
+    gen = torch.Generator(device=device).manual_seed(0)
+    params = []
+    for fan_in, fan_out in zip(units[:-1], units[1:]):
+        params += [torch.randn(fan_out, fan_in, device=device, generator=gen) * 0.05,
+                   torch.zeros(fan_out, device=device)]
+    for p in params:
+        p.requires_grad_()
+        p.grad = torch.randn(p.shape, device=device, generator=gen) * 1e-3
+    return params
+
+
+def _adam_updates(device):
+    """name -> (params, lr tensor) -> the update, called with no arguments."""
+    from sknn._adam_update import fused_adam_
+    from sknn._lean_adam import LeanAdam
+
+    def sklearn_rule(params, lr):
+        # What sknn's graphed fits replay for solver="adam".
+        optimizer = LeanAdam(params, lr=1e-3)
+        return lambda: optimizer.step(lr=lr)
+
+    def torch_rule(params, lr):
+        # The same fused kernel with torch's rule: the kernel corrects the bias
+        # from the count tensor itself (what sknn replayed before).
+        state = ([torch.zeros((), device=device) for _ in params],
+                 [torch.zeros_like(p) for p in params], [torch.zeros_like(p) for p in params])
+        steps, exp_avgs, exp_avg_sqs = state
+        return lambda: fused_adam_(params, exp_avgs, exp_avg_sqs, steps, lr=lr,
+                                   betas=(0.9, 0.999), eps=1e-8)
+
+    def torch_optim(params, lr):
+        optimizer = torch.optim.Adam(params, lr=lr, fused=True,
+                                     capturable=device.type == "cuda")
+        return optimizer.step
+
+    return {"sklearn rule": sklearn_rule, "torch rule": torch_rule,
+            "torch.optim.Adam": torch_optim}
+
+
+def _per_call_us(device, fn, calls):
+    """Best of three: microseconds per call of ``fn``, replayed from a CUDA graph
+    on CUDA (captured after three eager calls on a side stream), else eager."""
+    run = fn
+    if device.type == "cuda":
+        side = torch.cuda.Stream(device)
+        side.wait_stream(torch.cuda.current_stream(device))
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                fn()
+        torch.cuda.current_stream(device).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            fn()
+        run = graph.replay
+    else:
+        fn()
+    best = float("inf")
+    for _ in range(3):
+        _sync(device)
+        tic = time.perf_counter()
+        for _ in range(calls):
+            run()
+        _sync(device)
+        best = min(best, (time.perf_counter() - tic) / calls * 1e6)
+    return best
+
+
+def update_probe(device, networks=UPDATE_PROBE_NETWORKS, calls=1000):
+    """Print the cost of an Adam update alone, per network, by rule.
+
+    ``sklearn rule`` is the update sknn's graphed fits replay for
+    ``solver="adam"``: scikit-learn's step size computed on the device from
+    the step count, then the fused kernel. ``torch rule`` is the same fused
+    kernel with torch's bias correction, ``torch.optim.Adam`` torch's own fused
+    capturable optimizer; their difference from the first is what scikit-learn's
+    rule costs a replayed step.
+    """
+    updates = _adam_updates(device)
+    how = "replayed from a CUDA graph" if device.type == "cuda" else "eager (no graphs here)"
+    print(f"\nAdam update alone, us per call, {how}, best of 3 x {calls}")
+    print(f"{'network':>22} {'parameters':>11} " + " ".join(f"{n:>17}" for n in updates))
+    for features, hidden, classes in networks:
+        units = [features, *hidden, classes]
+        cells = []
+        for make in updates.values():
+            params = _network_parameters(device, units)
+            lr = torch.full((), 1e-3, device=device)
+            try:
+                cells.append(f"{_per_call_us(device, make(params, lr), calls):17.1f}")
+            except Exception as exc:  # one rule failing leaves the others, and the fits, their say
+                cells.append(f"{type(exc).__name__:>17}")
+        size = sum(p.numel() for p in _network_parameters(device, units))
+        name = "-".join(str(u) for u in units)
+        print(f"{name:>22} {size:11,} " + " ".join(cells), flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -171,6 +281,8 @@ def main(argv=None):
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--no-graph-probe", action="store_true",
                         help="skip the eager vs CUDA-graph step of a hand-written loop")
+    parser.add_argument("--no-update-probe", action="store_true",
+                        help="skip the timing of Adam's update alone, by rule")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     if args.variants is None:
@@ -184,6 +296,9 @@ def main(argv=None):
         print("no CUDA device here: nothing to measure (use --device cpu for a smoke run)")
         return 0
     hidden = tuple(int(h) for h in args.hidden.split(","))
+    if not args.no_update_probe:
+        # First: it takes seconds, and it reports even if the fits run long.
+        update_probe(device, calls=1000 if device.type == "cuda" else 20)
     X, y, X_test, y_test = make_data(args.rows, args.features)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     print(f"device: {name}; torch {torch.__version__}; {args.rows:,} x {args.features}, "

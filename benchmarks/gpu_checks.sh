@@ -4,7 +4,8 @@
 #   2. the replayed Adam update and graphed fits on CUDA (tests/test_sklearn_adam.py,
 #      tests/test_cuda_graphs.py: never run on a GPU since solver="adam" became
 #      scikit-learn's update), first, so that they report even if a later stage runs long;
-#   3. benchmarks/bench_gpu.py: float32, TF32 and bfloat16 fits, and the eager vs
+#   3. benchmarks/bench_gpu.py: Adam's replayed update alone by rule (what scikit-learn's
+#      step size costs a graph replay), float32, TF32 and bfloat16 fits, and the eager vs
 #      CUDA-graph step probe;
 #   4. the test suite with device="auto", i.e. on CUDA (docs builds deselected).
 # Run from the repository root:  bash benchmarks/gpu_checks.sh

@@ -57,6 +57,12 @@ def test_bench_gpu_smoke_on_cpu(capsys):
                            "32,32", "--batch", "512", "--repeats", "2"]) == 0
     out = capsys.readouterr().out
     assert "fit (float32)" in out and "fit (tf32)" in out and "fit (bfloat16)" in out
+    # The Adam update probe: a row per network, a time per rule.
+    probe = out.split("Adam update alone")[1].splitlines()
+    assert "sklearn rule" in probe[1] and "torch rule" in probe[1]
+    assert [row.split()[0] for row in probe[2:5]] == ["100-64-10", "100-256-256-10",
+                                                      "100-1024-1024-10"]
+    assert all(float(cell) > 0 for row in probe[2:5] for cell in row.split()[2:])
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/cpuinfo")
