@@ -103,25 +103,25 @@ class StepCount:
             )
         return self._constants[2:]
 
-    @property
-    def no_correction(self) -> torch.Tensor:
-        """A step count of infinity for torch's kernel: its bias corrections are then 1
-        (the constants of the last :meth:`device_step_size`)."""
-        return self._constants[4]
-
-    def device_step_size(self, step, lr, betas) -> torch.Tensor:
+    def device_step_size(self, step, lr, betas) -> tuple[torch.Tensor, torch.Tensor]:
         """scikit-learn's step size ``lr * sqrt(1 - b2**t) / (1 - b1**t)``, computed
         on the device from the count ``t`` in ``step`` (a float32 0-d tensor).
 
-        ``lr`` is a float32 0-d tensor on that device; so is the result. The
+        ``lr`` is a float32 0-d tensor on that device; so is the step size. The
         arithmetic is float64 (float32 would lose ~1e-5 of the step size in the
         first steps): five small kernels, ``1 - [b2, b1]**t``, raised to
         ``[0.5, -1]``, their product, times ``lr``.
+
+        Returns
+        -------
+        step_size, no_correction : torch.Tensor
+            The step size, and a step count of infinity to hand torch's fused
+            kernel with it (its own bias corrections are then 1).
         """
-        bases, exponents, _ = self._device_constants(step.device, betas)
+        bases, exponents, no_correction = self._device_constants(step.device, betas)
         factors = torch.rsub(torch.pow(bases, step), 1.0).pow_(exponents)
         rate = torch.empty((), dtype=torch.float32, device=step.device)
-        return torch.mul(torch.prod(factors), lr, out=rate)
+        return torch.mul(torch.prod(factors), lr, out=rate), no_correction
 
 
 def sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, eps, weight_decay=0.0,
@@ -174,14 +174,14 @@ def _device_sklearn_adam_(params, exp_avgs, exp_avg_sqs, steps, *, lr, betas, ep
     capture it.
     """
     torch._foreach_add_(steps, 1)
-    rate = count.device_step_size(steps[0], lr, betas)
+    rate, no_correction = count.device_step_size(steps[0], lr, betas)
     if weight_decay and decoupled:
         # AdamW's decay uses the plain rate, not scikit-learn's step size.
         torch._foreach_mul_(params, 1.0 - lr * weight_decay)  # lr: a float or a 0-d tensor
         weight_decay = 0.0
     torch._fused_adam_(
         params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [],
-        [count.no_correction] * len(params), amsgrad=False, lr=rate, beta1=betas[0],
+        [no_correction] * len(params), amsgrad=False, lr=rate, beta1=betas[0],
         beta2=betas[1], weight_decay=weight_decay, eps=eps, maximize=False,
     )
 
