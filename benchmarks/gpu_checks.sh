@@ -6,7 +6,7 @@
 #      scikit-learn's update), first, so that they report even if a later stage runs long;
 #   3. benchmarks/bench_gpu.py: Adam's replayed update alone by rule (what scikit-learn's
 #      step size costs a graph replay), float32, TF32 and bfloat16 fits, and the eager vs
-#      CUDA-graph step probe;
+#      CUDA-graph step probe; then the same for a small (128, 128) network, batch 512;
 #   4. the test suite with device="auto", i.e. on CUDA (docs builds deselected).
 # Run from the repository root:  bash benchmarks/gpu_checks.sh
 # Logs go to $OUT (default /tmp/sknn_gpu_checks). Each stage has its own time limit,
@@ -28,6 +28,10 @@ timeout "${ADAM_LIMIT:-120}" $PY -m pytest -q -p no:cacheprovider -o addopts="-r
 
 echo "== bench_gpu"
 timeout "${BENCH_LIMIT:-180}" $PY benchmarks/bench_gpu.py 2>&1 | tee "$OUT/bench_gpu.txt"
+
+echo "== bench_gpu, a small network (launch-bound: where CUDA graphs should pay most)"
+timeout "${SMALL_LIMIT:-90}" $PY benchmarks/bench_gpu.py --rows 200000 --hidden 128,128 \
+    --batch 512 --epochs 2 --no-update-probe 2>&1 | tee "$OUT/bench_gpu_small.txt"
 
 echo "== tests on CUDA"
 timeout "${TEST_LIMIT:-240}" $PY -m pytest -q -n "${WORKERS:-8}" -m "not docs" \
