@@ -262,7 +262,7 @@ def update_probe(device, networks=UPDATE_PROBE_NETWORKS, calls=1000):
                 cells.append(f"{_per_call_us(device, make(params, lr), calls):17.1f}")
             except Exception as exc:  # one rule failing leaves the others, and the fits, their say
                 cells.append(f"{type(exc).__name__:>17}")
-        size = sum(p.numel() for p in _network_parameters(device, units))
+        size = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(units[:-1], units[1:]))
         name = "-".join(str(u) for u in units)
         print(f"{name:>22} {size:11,} " + " ".join(cells), flush=True)
 

@@ -63,6 +63,11 @@ def test_bench_gpu_smoke_on_cpu(capsys):
     assert [row.split()[0] for row in probe[2:5]] == ["100-64-10", "100-256-256-10",
                                                       "100-1024-1024-10"]
     assert all(float(cell) > 0 for row in probe[2:5] for cell in row.split()[2:])
+    bench_gpu.main(["--device", "cpu", "--rows", "500", "--epochs", "1", "--hidden", "8",
+                    "--batch", "64", "--repeats", "1", "--variants", "float32",
+                    "--no-update-probe"])
+    out = capsys.readouterr().out
+    assert "fit (float32)" in out and "Adam update alone" not in out
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/cpuinfo")
