@@ -123,6 +123,8 @@ def make_activation(activation, kwargs: dict | None) -> nn.Module:
     """
     kwargs = dict(kwargs or {})
     factory = ACTIVATIONS[activation].factory if isinstance(activation, str) else activation
+    if factory is nn.Identity and kwargs:  # nn.Identity would swallow them
+        raise TypeError(f"Identity takes no keyword arguments; got {sorted(kwargs)}.")
     return factory(**kwargs)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
@@ -147,8 +147,19 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
             index = np.zeros(len(Y), dtype=int)
         labels = self.classes_[index]
         per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=labels)
+        if not np.all(np.isfinite(per_class) & (per_class >= 0)):
+            raise InvalidParameterError(
+                f"The 'class_weight' parameter of {type(self).__name__} must give each class a "
+                f"finite, non-negative weight; got {self.class_weight!r}."
+            )
         weights = per_class[index]
-        return weights if sample_weight is None else sample_weight * weights
+        weights = weights if sample_weight is None else sample_weight * weights
+        if not np.any(weights):
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number: class_weight "
+                f"{self.class_weight!r} gives every sample a weight of zero."
+            )
+        return weights
 
     def _loss_name(self):
         return "log_loss" if self._label_binarizer.y_type_ == "multiclass" else "binary_log_loss"
@@ -164,6 +175,12 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         return accuracy(z, Y, self.out_activation_, sw)
 
     # -- public API --------------------------------------------------------
+    @property
+    def loss(self) -> str:
+        """The loss minimised, ``"log_loss"``: ``MLPClassifier.loss``, which is
+        an attribute, not a parameter."""
+        return "log_loss"
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.

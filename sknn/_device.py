@@ -21,18 +21,22 @@ def parse_device(device) -> torch.device:
     Raises
     ------
     ValueError
-        For a string torch does not understand.
+        For a string torch does not understand, or the meta device.
     """
-    if isinstance(device, torch.device):
-        return device
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        return torch.device(device)
+        dev = device if isinstance(device, torch.device) else torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise ValueError(
             f"device={device!r} is not a valid device; use 'auto', 'cpu', 'cuda' or 'cuda:N'."
         ) from exc
+    if dev.type == "meta":  # tensors without data cannot be trained
+        raise ValueError(
+            f"device={device!r} holds no data and cannot train; use 'auto', 'cpu', 'cuda' "
+            "or 'cuda:N'."
+        )
+    return dev
 
 
 def resolve_device(device) -> torch.device:

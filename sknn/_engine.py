@@ -52,6 +52,40 @@ def batch_bounds(n: int, batch_size: int, min_size: int = 1) -> list[tuple[int, 
     return bounds
 
 
+def nonzero_weight_batches(order, sw: np.ndarray, bounds: list[tuple[int, int]]):
+    """``order`` checked so that no batch's sample weights sum to zero.
+
+    scikit-learn's weighted loss refuses such a batch with a ZeroDivisionError;
+    the step would divide by zero too. The check runs on the host, on each
+    epoch's order as it is drawn, so a step on an accelerator never waits for
+    it; without shuffling (``order`` None) it runs once, here.
+
+    Parameters
+    ----------
+    order : callable or None
+        Returns each epoch's row order; None keeps the data's order.
+    sw : ndarray of shape (n_samples,)
+        The training rows' sample weights.
+    bounds : list of (int, int)
+        The epoch's batches, as :func:`batch_bounds` gives them.
+
+    Returns
+    -------
+    callable or None
+        ``order``, checking what it returns.
+    """
+    starts = [start for start, _ in bounds]
+
+    def checked(idx):
+        if not np.all(np.add.reduceat(sw if idx is None else sw[idx], starts) > 0):
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        return idx
+
+    if order is None:
+        return checked(None)
+    return lambda: checked(order())
+
+
 def _take_rows(a, idx):
     return a.take(idx, axis=0) if isinstance(a, np.ndarray) else a.index_select(0, idx)
 

@@ -38,7 +38,14 @@ from ._device import (
     to_tensor,
     training_inputs,
 )
-from ._engine import StoppingRule, TensorData, make_autograd_step, train_stochastic
+from ._engine import (
+    StoppingRule,
+    TensorData,
+    batch_bounds,
+    make_autograd_step,
+    nonzero_weight_batches,
+    train_stochastic,
+)
 from ._fast_mlp import EXTRA_LOSSES, ManualMLPGrad, make_fast_step
 from ._fast_mlp import OUTPUTS as FAST_OUTPUTS
 from ._fitted_state import FittedNetworkMixin
@@ -243,11 +250,17 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         sample_weight = self._adjust_sample_weight(sample_weight, Y, incremental)
-        if self.normalization == "batch" and X.shape[0] < 2:
-            raise ValueError(
-                "normalization='batch' needs at least 2 samples per batch; "
-                f"got n_samples={X.shape[0]}."
-            )
+        if self.normalization == "batch":
+            if X.shape[0] < 2:
+                raise ValueError(
+                    "normalization='batch' needs at least 2 samples per batch; "
+                    f"got n_samples={X.shape[0]}."
+                )
+            if self.solver != "lbfgs" and self.batch_size != "auto" and self.batch_size < 2:
+                raise ValueError(
+                    "normalization='batch' needs at least 2 samples per batch; "
+                    f"got batch_size={self.batch_size}."
+                )
         device = resolve_device(self.device)
         if self.cuda_graphs:
             check_graph_device(self, device)
@@ -258,6 +271,9 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         else:
             self._check_architecture(X, Y, hidden)
             self._rebuild_for_new_layer_options(hidden, dtype, device)
+            # A loss changed since (loss="poisson" after "squared_error") trains
+            # through its own output activation: predictions must use it too.
+            self.out_activation_ = LOSSES[self._loss_name()].output
         params = list(self.module_.parameters())
         buffers = list(self.module_.buffers())
         if not _placed([*params, *buffers], device, dtype):  # Module.to walks every module
@@ -440,6 +456,12 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                     "The validation set is too small. Increase 'validation_fraction' "
                     "or the size of your dataset."
                 )
+            if self.normalization == "batch" and X.shape[0] < 2:
+                raise ValueError(
+                    "normalization='batch' needs at least 2 samples per batch; early "
+                    f"stopping's split leaves {X.shape[0]} for training. Decrease "
+                    "'validation_fraction' or increase the size of your dataset."
+                )
             validation = TensorData(
                 to_tensor(X_val, dtype, device), to_tensor(Y_val, dtype, device),
                 None if sw_val is None else to_tensor(sw_val, dtype, device),
@@ -457,7 +479,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 )
             batch_size = int(np.clip(self.batch_size, 1, n))
         min_batch = 2 if self.normalization == "batch" else 1
-        steps = max(1, len(range(0, n, batch_size)))
+        bounds = batch_bounds(n, batch_size, min_batch)
+        steps = len(bounds)  # a schedule stepped per batch counts merged tails once
         if incremental and getattr(self, "_optimizer", None) is not None:
             optimizer, schedule = self._optimizer, self._schedule
         else:
@@ -488,6 +511,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                     sample_idx = sample_idx[perm]
                 return sample_idx
 
+        if sw is not None and not np.all(sw > 0):
+            order = nonzero_weight_batches(order, sw, bounds)
         work = batch_size * self._n_weights()
         array_step = self._array_step(optimizer, weights, work, keep=incremental)
         # A diverging fit is reported once, as non-finite weights (below), on

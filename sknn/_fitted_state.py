@@ -49,11 +49,16 @@ class FittedNetworkMixin:
         array = predict_input_array(self, X)  # what validate_data would return, ~50 us sooner
         if array is not None:
             return array
-        # Numbers, not objects: scikit-learn's default keeps an object array
-        # (a list with a None in it), whose missing values it then fails on
-        # mid-computation.
-        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
-                             dtype=_PREDICT_DTYPES)
+        # scikit-learn's checks, strings refused ("numeric"), then numbers kept
+        # as _PREDICT_DTYPES says.
+        array = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        if array.dtype.kind == "O":
+            # "numeric" keeps a list holding None as objects, on which
+            # scikit-learn fails mid-computation with a TypeError; converting
+            # it reports the missing value as fit does ("Input X contains NaN").
+            return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
+                                 dtype=_PREDICT_DTYPES)
+        return array if array.dtype in _PREDICT_DTYPES else array.astype(np.float64)
 
     def _forward(self, X) -> np.ndarray:
         """X -> output activations, in scikit-learn's output dtype."""
@@ -117,7 +122,7 @@ class FittedNetworkMixin:
         return _float64_layers(params)
 
     def _layer_params(self):
-        return [p for layer in self._layers() for p in (layer.weight, layer.bias)]
+        return [p for layer in self._layers("coefs_") for p in (layer.weight, layer.bias)]
 
     def _cache_float64_layers(self):
         params = self._layer_params()
@@ -128,9 +133,10 @@ class FittedNetworkMixin:
 
     # ------------------------------------------------------------------
     # scikit-learn's attributes, read from and written to the module
-    def _layers(self):
+    def _layers(self, attribute):
         if "module_" not in self.__dict__:
-            raise AttributeError("coefs_")
+            # Python's own words for a missing attribute, as scikit-learn gives.
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}")
         return self.module_.linear_layers()
 
     @property
@@ -138,7 +144,7 @@ class FittedNetworkMixin:
         """Weights in scikit-learn's (fan_in, fan_out) layout."""
         return [
             np.ascontiguousarray(layer.weight.detach().cpu().numpy().T, dtype=self._coef_dtype)
-            for layer in self._layers()
+            for layer in self._layers("coefs_")
         ]
 
     @coefs_.setter
@@ -150,7 +156,7 @@ class FittedNetworkMixin:
         """Biases, one vector per layer."""
         return [
             np.ascontiguousarray(layer.bias.detach().cpu().numpy(), dtype=self._coef_dtype)
-            for layer in self._layers()
+            for layer in self._layers("intercepts_")
         ]
 
     @intercepts_.setter
@@ -158,7 +164,7 @@ class FittedNetworkMixin:
         self._write_layers(values, "bias", transpose=False)
 
     def _write_layers(self, values, name, transpose):
-        layers = self._layers()
+        layers = self._layers("coefs_" if name == "weight" else "intercepts_")
         if len(values) != len(layers):
             raise ValueError(f"Expected {len(layers)} arrays, got {len(values)}.")
         with torch.no_grad():

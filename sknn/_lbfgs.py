@@ -96,11 +96,35 @@ def train_lbfgs(
     fun(result.x)  # leave the module at the solution and read its reported loss
     if numpy_gradient is not None:
         numpy_gradient.sync()
+    _batch_statistics_at_solution(module, data.X)
     module.zero_grad(set_to_none=True)
     module.eval()
     result.reported = last["reported"]
     result.records = records
     return result
+
+
+def _batch_statistics_at_solution(module, X) -> None:
+    """Set batch normalisation's running statistics to the full data's at the
+    solution, the statistics every evaluation trained with.
+
+    Each of scipy's evaluations, rejected line-search points included, moved
+    the running averages a step towards that point's statistics; predictions
+    would then normalise with a blend of points the solution is not.
+    """
+    norms = [m for m in module.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    if not norms:
+        return
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average: after one batch, its statistics
+    try:
+        with torch.no_grad():
+            module(X)
+    finally:
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
 
 
 def _torch_objective(module, loss_fn, alpha, weights, data: TensorData, last: dict,

@@ -6,6 +6,7 @@ scikit-learn's words and leaves a fitted estimator untouched.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -150,6 +151,48 @@ def hidden_sizes(est) -> list[int]:
     return [int(h) for h in sizes]
 
 
+def _said(exc: BaseException) -> str:
+    """An exception as a message: its text, or its type where it has none."""
+    return str(exc) or type(exc).__name__
+
+
+def _probe_activation(est, hidden: list[int]) -> None:
+    """Build the activation and run it on every hidden width.
+
+    Keyword arguments that construct but cannot compute fail here: PReLU's
+    ``num_parameters`` against a layer's width, RReLU's ``lower > upper``,
+    ``approximate='foo'``, Softplus's ``beta=0`` (non-finite values).
+    """
+    with _blamed(est, "activation_kwargs", f"is not valid for activation={est.activation!r}"):
+        for width in sorted(set(hidden)):
+            activation = make_activation(est.activation, est.activation_kwargs)
+            # Registry activations run as in training, RReLU with its own
+            # generator; a user's class runs in eval mode, where a random
+            # layer would not draw from the global torch RNG.
+            activation.train(isinstance(est.activation, str))
+            if hasattr(activation, "generator"):
+                activation.generator = torch.Generator()
+            with torch.no_grad():
+                out = activation(torch.linspace(-3, 3, 2 * width).reshape(2, width))
+            if not torch.isfinite(out).all():
+                raise ValueError("it gives non-finite values")
+
+
+def _check_deterministic_objective(est) -> None:
+    """L-BFGS's line search needs the same loss for the same weights: no random layers."""
+    if np.any(np.asarray(est.dropout, dtype=float) > 0):
+        raise _invalid(est, "dropout", "needs a stochastic solver: with solver='lbfgs' each "
+                       "evaluation of the loss would draw new masks, and the line search stops "
+                       "early on the noise. Use dropout=0 or solver='adam' or 'sgd'.")
+    cls = ACTIVATIONS[est.activation].factory if isinstance(est.activation, str) \
+        else est.activation
+    if isinstance(cls, type) and issubclass(cls, nn.RReLU):
+        raise _invalid(est, "activation", f"{est.activation!r} needs a stochastic solver: with "
+                       "solver='lbfgs' each evaluation of the loss would draw new slopes, and "
+                       "the line search stops early on the noise. Use 'leaky_relu' or "
+                       "solver='adam' or 'sgd'.")
+
+
 def _invalid(est, name: str, detail: str) -> InvalidParameterError:
     # scikit-learn's wording: "The 'name' parameter of Estimator ...".
     return InvalidParameterError(f"The {name!r} parameter of {type(est).__name__} {detail}")
@@ -161,17 +204,10 @@ def check_options(est, hidden: list[int]) -> None:
     Try every option's keyword arguments on a throw-away object, so a
     mistake fails here, before any training, in scikit-learn's words.
     """
-    try:
-        # A registry name without keyword arguments builds (the registry's tests
-        # build each); probe the rest, ~10 us a call.
-        if est.activation_kwargs or not isinstance(est.activation, str):
-            make_activation(est.activation, est.activation_kwargs)
-    except (TypeError, ValueError) as exc:
-        raise _invalid(
-            est,
-            "activation_kwargs",
-            f"is not valid for activation={est.activation!r}: {exc}",
-        ) from None
+    # A registry name without keyword arguments works (the registry's tests
+    # run each); probe the rest.
+    if est.activation_kwargs or not isinstance(est.activation, str):
+        _probe_activation(est, hidden)
     if isinstance(est.init, str):
         missing = set(INITIALIZERS[est.init].required) - set(est.init_kwargs or {})
         if missing:
@@ -180,27 +216,26 @@ def check_options(est, hidden: list[int]) -> None:
             )
     # A named scheme without keyword arguments cannot fail: probe the rest.
     if est.init_kwargs or not isinstance(est.init, str):
-        try:
+        with _blamed(est, "init_kwargs", f"is not valid for init={est.init!r}"):
             ctx = InitContext(
                 est.activation, est.activation_kwargs, np.random.RandomState(0), torch.Generator()
             )
             # skip_init: a plain Linear would draw from torch's global RNG.
             probe = nn.utils.skip_init(nn.Linear, 3, 2)
             init_linear(probe, est.init, est.init_kwargs, ctx)
-        except (TypeError, ValueError, RuntimeError) as exc:
-            raise _invalid(
-                est, "init_kwargs", f"is not valid for init={est.init!r}: {exc}"
-            ) from None
     if not np.isscalar(est.dropout):
-        drops = np.asarray(est.dropout, dtype=float)
-        if drops.ndim != 1 or len(drops) != len(hidden):
+        try:
+            drops = np.asarray(est.dropout, dtype=float)
+        except (TypeError, ValueError):
+            drops = np.empty((0, 0))  # not numbers: reported just below
+        if drops.ndim != 1 or len(drops) != len(hidden) or isinstance(est.dropout, dict):
             raise _invalid(
                 est,
                 "dropout",
                 f"must be a float or one value per hidden layer ({len(hidden)}); "
                 f"got {est.dropout!r}.",
             )
-        if np.any((drops < 0) | (drops >= 1)):
+        if not np.all((drops >= 0) & (drops < 1)):  # NaN fails too
             raise _invalid(est, "dropout", f"values must be in [0, 1); got {est.dropout!r}.")
     try:
         parse_device(est.device)
@@ -213,10 +248,14 @@ def check_options(est, hidden: list[int]) -> None:
                                 "it sets how float32 matmuls compute")
     if est.cuda_graphs:
         _check_cuda_graphs_options(est)
+    if est.lr_scheduler is None and est.lr_scheduler_kwargs:
+        raise _invalid(est, "lr_scheduler_kwargs", "has no effect with lr_scheduler=None; "
+                       "name a scheduler or leave it None.")
     if est.solver == "lbfgs":
         for name in ("optimizer_kwargs", "lr_scheduler"):
             if getattr(est, name) is not None:
                 raise _invalid(est, name, "has no effect with solver='lbfgs'; leave it None.")
+        _check_deterministic_objective(est)
         return
     if est.solver == "sgd" and est.learning_rate != "constant" and est.lr_scheduler is not None:
         raise _invalid(
@@ -226,24 +265,35 @@ def check_options(est, hidden: list[int]) -> None:
         )
     if isinstance(est.solver, str) and not est.optimizer_kwargs and est.lr_scheduler is None:
         return  # named solver, no keyword arguments, no scheduler: nothing left to probe
+    # Build, step and schedule a one-parameter twin of the fit's optimizer, in
+    # the fit's order (a scheduler warns when stepped before its optimizer):
+    # some mistakes (capturable on a CPU, step_size=0) only show when stepping.
     probe = [nn.Parameter(torch.zeros(1))]
-    try:
+    probe[0].grad = torch.ones(1)
+    with _blamed(est, "optimizer_kwargs", f"is not valid for solver={est.solver!r}"):
         optimizer = make_optimizer(est.solver, probe, vars(est), est.optimizer_kwargs)
-    except (TypeError, ValueError) as exc:
-        raise _invalid(
-            est, "optimizer_kwargs", f"is not valid for solver={est.solver!r}: {exc}"
-        ) from None
+    with _blamed(est, "lr_scheduler_kwargs", f"is not valid for lr_scheduler={est.lr_scheduler!r}"):
+        schedule = make_schedule(est.lr_scheduler, est.lr_scheduler_kwargs, optimizer,
+                                 schedule_context(est, steps_per_epoch=1))
+    if (est.optimizer_kwargs or {}).get("capturable") and parse_device(est.device).type != "cpu":
+        return  # a capturable step needs its parameters on that device
+    for _ in range(2):
+        with _blamed(est, "optimizer_kwargs", f"is not valid for solver={est.solver!r}"):
+            optimizer.step()
+        with _blamed(est, "lr_scheduler_kwargs",
+                     f"is not valid for lr_scheduler={est.lr_scheduler!r}"):
+            schedule.batch_end()
+            schedule.epoch_end(1, 1.0, 0.5)
+
+
+@contextmanager
+def _blamed(est, name: str, detail: str):
+    """Report whatever the block raises (a user's class may raise anything) as
+    an invalid ``name``, in scikit-learn's words."""
     try:
-        make_schedule(
-            est.lr_scheduler,
-            est.lr_scheduler_kwargs,
-            optimizer,
-            schedule_context(est, steps_per_epoch=1),
-        )
-    except (TypeError, ValueError, KeyError) as exc:
-        raise _invalid(
-            est, "lr_scheduler_kwargs", f"is not valid for lr_scheduler={est.lr_scheduler!r}: {exc}"
-        ) from None
+        yield
+    except Exception as exc:
+        raise _invalid(est, name, f"{detail}: {_said(exc)}") from exc
 
 
 def schedule_context(est, steps_per_epoch: int) -> dict:
@@ -251,7 +301,8 @@ def schedule_context(est, steps_per_epoch: int) -> dict:
     return {
         "solver": est.solver,
         "learning_rate": est.learning_rate,
-        "learning_rate_init": est.learning_rate_init,
+        # The rate the optimizer starts from: optimizer_kwargs may override it.
+        "learning_rate_init": (est.optimizer_kwargs or {}).get("lr", est.learning_rate_init),
         "power_t": est.power_t,
         "max_iter": est.max_iter,
         "steps_per_epoch": steps_per_epoch,

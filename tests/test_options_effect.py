@@ -199,6 +199,17 @@ def test_onecycle_partial_fit_beyond_max_iter_holds_the_final_lr(iris):
     assert lrs[3:] == pytest.approx([final, final], rel=1e-6)
 
 
+def test_onecycle_ends_its_cycle_when_batch_norm_merges_a_one_row_tail(iris):
+    # 148 rows in batches of 7: 21 batches, the 22nd (one row) joins the 21st.
+    X, y = iris
+    est = TorchMLPClassifier((5,), lr_scheduler="onecycle", normalization="batch", batch_size=7,
+                             max_iter=3, learning_rate_init=LR0, random_state=0)
+    est.fit(X[:148], y[:148])
+    scheduler = est._schedule.scheduler
+    assert scheduler.total_steps == 3 * 21
+    assert scheduler.last_epoch == scheduler.total_steps - 1  # the cycle's last point
+
+
 def test_plateau_schedule_reduces_lr_after_a_stall(iris):
     # A threshold no loss can beat: every epoch after the first is a stall.
     lrs, _ = _lrs(*iris, lr_scheduler="plateau", lr_scheduler_kwargs={
@@ -219,6 +230,14 @@ def test_sgd_invscaling_lr_is_lr_init_over_samples_seen_power_t(iris):
     t = np.arange(5) * X.shape[0]
     assert_allclose(lrs, LR0 / (t + 1) ** 0.4, rtol=1e-6)
     assert est.t_ == 5 * X.shape[0]
+
+
+def test_sgd_invscaling_starts_from_an_lr_given_in_optimizer_kwargs(iris):
+    X, y = iris
+    lrs, _ = _lrs(X, y, max_iter=4, solver="sgd", learning_rate="invscaling", power_t=0.4,
+                  optimizer_kwargs={"lr": 0.5})
+    t = np.arange(4) * X.shape[0]
+    assert_allclose(lrs, 0.5 / (t + 1) ** 0.4, rtol=1e-6)
 
 
 def test_sgd_adaptive_lr_divides_by_five_on_each_stall(iris):
@@ -308,6 +327,18 @@ def test_batch_norm_running_stats_are_updated_by_training(iris):
     bn = est.fit(*iris).module_.layers[1]
     assert bn.num_batches_tracked.item() > 0
     assert not torch.allclose(bn.running_mean, torch.zeros_like(bn.running_mean))
+
+
+def test_lbfgs_batch_norm_statistics_are_the_datas_at_the_solution(iris):
+    X, y = iris
+    est = TorchMLPClassifier((20,), solver="lbfgs", normalization="batch", max_iter=200,
+                             random_state=0, compute_dtype="float64").fit(X, y)
+    linear, norm = est.module_.layers[0], est.module_.layers[1]
+    with torch.no_grad():
+        h = linear(torch.as_tensor(X))
+    assert_allclose(norm.running_mean.numpy(), h.mean(0).numpy(), rtol=1e-10, atol=1e-12)
+    assert_allclose(norm.running_var.numpy(), h.var(0, unbiased=True).numpy(), rtol=1e-10)
+    assert norm.momentum == 0.1  # as built
 
 
 def test_no_dropout_layer_when_dropout_is_zero(iris):
@@ -407,6 +438,19 @@ def test_recorded_loss_is_the_named_loss_of_the_predictions(loss, counts):
                             compute_dtype="float64").fit(X, y)
     expected = _reference_loss(loss, est.predict(X), y, delta=0.7)
     assert est.loss_curve_[0] == pytest.approx(expected, rel=1e-7)
+
+
+@pytest.mark.parametrize("incremental", [True, False])
+def test_a_new_loss_brings_its_output_activation(counts, incremental):
+    X, y = counts
+    est = TorchMLPRegressor(loss="squared_error", hidden_layer_sizes=(5,), max_iter=5,
+                            warm_start=True, random_state=0)
+    (est.partial_fit if incremental else est.fit)(X, y)
+    est.set_params(loss="poisson")
+    (est.partial_fit if incremental else est.fit)(X, y)
+    assert est.out_activation_ == "exp"
+    z = est.module_(torch.as_tensor(X, dtype=torch.float32)).detach().numpy().ravel()
+    assert_allclose(est.predict(X), np.exp(z), rtol=1e-5)
 
 
 @pytest.mark.parametrize("loss", LOSSES)

@@ -5,6 +5,7 @@ import re
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.datasets import load_iris
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -57,6 +58,39 @@ def _assert_unchanged(est, before):
         ({"solver": "lbfgs", "lr_scheduler": "step"}, "has no effect with solver='lbfgs'"),
         ({"solver": "sgd", "learning_rate": "adaptive", "lr_scheduler": "step"},
          "both set the learning rate"),
+        # Keyword arguments that construct but fail when used, caught by a probe.
+        ({"lr_scheduler": "step", "lr_scheduler_kwargs": {"step_size": 0}},
+         "The 'lr_scheduler_kwargs' parameter .* lr_scheduler='step': integer modulo by zero"),
+        ({"lr_scheduler": "cosine", "lr_scheduler_kwargs": {"T_max": 0}},
+         "The 'lr_scheduler_kwargs' parameter"),
+        ({"lr_scheduler": torch.optim.lr_scheduler.LRScheduler}, "NotImplementedError"),
+        ({"lr_scheduler_kwargs": {"gamma": 0.5}}, "has no effect with lr_scheduler=None"),
+        ({"activation": "prelu", "activation_kwargs": {"num_parameters": 7}},
+         "Mismatch of parameter numbers"),
+        ({"activation": "leaky_relu", "activation_kwargs": {"negative_slope": "x"}},
+         "The 'activation_kwargs' parameter"),
+        ({"activation": "rrelu", "activation_kwargs": {"lower": 0.5, "upper": 0.1}},
+         "The 'activation_kwargs' parameter"),
+        ({"activation": "gelu", "activation_kwargs": {"approximate": "foo"}},
+         "The 'activation_kwargs' parameter"),
+        ({"activation": "hardtanh", "activation_kwargs": {"min_val": 1, "max_val": -1}},
+         "The 'activation_kwargs' parameter"),
+        ({"activation": "softplus", "activation_kwargs": {"beta": 0}}, "non-finite values"),
+        ({"activation": "identity", "activation_kwargs": {"negative_slope": 0.1}},
+         "Identity takes no keyword arguments"),
+        ({"solver": "adamw", "optimizer_kwargs": {"capturable": True}},
+         "The 'optimizer_kwargs' parameter .* capturable=True"),
+        ({"optimizer_kwargs": {"differentiable": True}}, "The 'optimizer_kwargs' parameter"),
+        ({"device": "meta"}, "holds no data"),
+        ({"dropout": ["a"]}, "one value per hidden layer"),
+        ({"dropout": {"a": 0.1}}, "one value per hidden layer"),
+        ({"dropout": [np.nan]}, "values must be in \\[0, 1\\)"),
+        # scipy's line search needs the same loss for the same weights.
+        ({"solver": "lbfgs", "dropout": 0.2}, "The 'dropout' parameter .* stochastic solver"),
+        ({"solver": "lbfgs", "activation": "rrelu"},
+         "The 'activation' parameter .* stochastic solver"),
+        ({"class_weight": {0: np.nan, 1: 1.0, 2: 1.0}}, "The 'class_weight' parameter"),
+        ({"class_weight": {0: -1.0, 1: 1.0, 2: 1.0}}, "finite, non-negative weight"),
     ],
 )
 def test_invalid_parameters_raise_before_training(fitted, params, message):
@@ -288,3 +322,64 @@ def test_regressor_text_targets_get_check_arrays_error(kind):
         with pytest.raises(ValueError, match="dtype='numeric' is not compatible with arrays of"):
             call(X, y.astype(kind))
         _assert_unchanged(est, before)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "score"])
+def test_text_X_at_predict_gets_sklearns_error(fitted, method):
+    for text in (X[:3].astype(str), X[:3].astype(bytes), [["5.1", "3.5", "1.4", "0.2"]],
+                 [[5.1, "a", 1.4, 0.2]]):
+        targets = (y[:len(text)],) if method == "score" else ()
+        with pytest.raises(ValueError, match="dtype='numeric' is not compatible with arrays of"):
+            getattr(fitted, method)(text, *targets)
+
+
+def test_batch_normalisation_refuses_one_row_batches(fitted):
+    before = _state(fitted)
+    fitted.set_params(normalization="batch", batch_size=1)
+    with pytest.raises(ValueError, match="at least 2 samples per batch; got batch_size=1"):
+        fitted.fit(X, y)
+    _assert_unchanged(fitted, before)
+    # A trailing batch of one row joins the one before it.
+    TorchMLPClassifier((5,), normalization="batch", batch_size=7, max_iter=2).fit(X[:148], y[:148])
+
+
+def test_class_weight_of_zero_for_every_sample(fitted):
+    before = _state(fitted)
+    fitted.set_params(class_weight={0: 0.0, 1: 0.0, 2: 0.0})
+    with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero"):
+        fitted.fit(X, y)
+    _assert_unchanged(fitted, before)
+
+
+@pytest.mark.parametrize("hidden", [(5,), (300, 300)])  # numpy step, torch step
+def test_a_batch_whose_weights_sum_to_zero_gets_sklearns_error(hidden):
+    from sklearn.neural_network import MLPClassifier
+
+    sw = np.ones(len(X))
+    sw[:10] = 0  # the first batch of 10, without shuffling
+    raised = []
+    for Estimator in (MLPClassifier, TorchMLPClassifier):
+        with pytest.raises(ZeroDivisionError) as info:
+            Estimator(hidden, batch_size=10, shuffle=False, max_iter=2).fit(X, y, sample_weight=sw)
+        raised.append(str(info.value))
+    assert raised[1] == raised[0] == "Weights sum to zero, can't be normalized"
+    # Zero weights spread over the batches train as scikit-learn does.
+    sw = np.ones(len(X))
+    sw[::7] = 0
+    TorchMLPClassifier(hidden, batch_size=10, max_iter=2, random_state=0).fit(
+        X, y, sample_weight=sw)
+
+
+def test_unfitted_weights_raise_pythons_attribute_error():
+    for name in ("coefs_", "intercepts_"):
+        with pytest.raises(AttributeError,
+                           match=f"^'TorchMLPClassifier' object has no attribute '{name}'$"):
+            getattr(TorchMLPClassifier(), name)
+
+
+def test_classifier_loss_attribute_is_mlpclassifiers():
+    from sklearn.neural_network import MLPClassifier
+
+    est = TorchMLPClassifier()
+    assert est.loss == MLPClassifier().loss == "log_loss"
+    assert "loss" not in est.get_params()
