@@ -107,6 +107,19 @@ def _check_output_path(path, option):
         raise _compare.CompareError(f"{option}: folder {folder} does not exist")
 
 
+def _check_image_format(path):
+    # Fail before minutes of cross-validation, not when saving the figure.
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    extension = os.path.splitext(path)[1][1:].lower()
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if extension and extension not in formats:
+        raise _compare.CompareError(
+            f"--plot: matplotlib cannot write .{extension} files; use one of "
+            + ", ".join(f".{f}" for f in sorted(formats))
+        )
+
+
 def _check_device(device):
     # Fail before minutes of cross-validation, not in the first torch fit.
     if device == "auto":
@@ -197,6 +210,7 @@ def run_compare(args):
             _import_matplotlib()
         except ImportError as exc:
             raise _compare.CompareError(f"--plot: {exc}") from exc
+        _check_image_format(args.plot)
     _check_device(args.device)
     # Load everything first so a bad second file fails before any training.
     names = args.dataset or list(_compare.DEFAULT_DATASETS)

@@ -91,10 +91,12 @@ lr_scheduler : str, torch scheduler class or None, default=None
     'exponential', 'cosine', 'plateau', 'onecycle', or a
     ``torch.optim.lr_scheduler`` class, stepped once per epoch.
 lr_scheduler_kwargs : dict, default=None
-    Keyword arguments of the scheduler; override the defaults.
+    Keyword arguments of the scheduler; override the defaults. Only with a
+    scheduler.
 dropout : float or list of float, default=0.0
     Dropout probability after each hidden activation (one value, or one per
-    hidden layer). Active while training only.
+    hidden layer). Active while training only; not with ``solver='lbfgs'``,
+    whose line search needs the same loss for the same weights.
 normalization : {None, 'batch', 'layer'}, default=None
     Batch or layer normalisation between each hidden layer's linear map and
     its activation.

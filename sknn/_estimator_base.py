@@ -283,8 +283,10 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
 
         loss_fn = make_loss(self._loss_name(), Y.shape[1], **self._loss_kwargs())
         weights = [layer.weight for layer in self.module_.linear_layers()]
-        reporter = Reporter(self.verbose, self.max_iter if not incremental else 1)
-        with self._seeded_random_layers(rng, device), \
+        # A context: a call that fails before training (a too small validation
+        # set) closes the progress bar it opened too.
+        with Reporter(self.verbose, self.max_iter if not incremental else 1) as reporter, \
+                self._seeded_random_layers(rng, device), \
                 float32_matmul_precision(self.matmul_precision):
             if self.solver == "lbfgs":
                 self._run_lbfgs(X, Y, sample_weight, loss_fn, weights, reporter, device, dtype)

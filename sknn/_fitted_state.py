@@ -36,6 +36,20 @@ _PREDICT_DTYPES = [np.float64, np.float32, np.float16, np.int8, np.uint8, np.int
                    np.bool_]
 
 
+def _read_only_copy(array: np.ndarray, dtype) -> np.ndarray:
+    """A C-ordered copy that refuses in-place edits.
+
+    The network's weights live in torch (in the compute dtype, perhaps on a
+    GPU), so ``coefs_`` cannot be the arrays scikit-learn keeps: an in-place
+    edit of a copy would be lost without a word, and of a float32 view it
+    would reach some predictions and not others (predict keeps a float64
+    copy). Assigning a list (``est.coefs_ = [...]``) writes the network.
+    """
+    copy = np.array(array, dtype=dtype, order="C", copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
 class FittedNetworkMixin:
     """Everything that reads ``module_`` once it is trained."""
 
@@ -141,11 +155,9 @@ class FittedNetworkMixin:
 
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """Weights in scikit-learn's (fan_in, fan_out) layout."""
-        return [
-            np.ascontiguousarray(layer.weight.detach().cpu().numpy().T, dtype=self._coef_dtype)
-            for layer in self._layers("coefs_")
-        ]
+        """Weights in scikit-learn's (fan_in, fan_out) layout, read-only copies."""
+        return [_read_only_copy(layer.weight.detach().cpu().numpy().T, self._coef_dtype)
+                for layer in self._layers("coefs_")]
 
     @coefs_.setter
     def coefs_(self, values):
@@ -153,11 +165,9 @@ class FittedNetworkMixin:
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """Biases, one vector per layer."""
-        return [
-            np.ascontiguousarray(layer.bias.detach().cpu().numpy(), dtype=self._coef_dtype)
-            for layer in self._layers("intercepts_")
-        ]
+        """Biases, one vector per layer, read-only copies."""
+        return [_read_only_copy(layer.bias.detach().cpu().numpy(), self._coef_dtype)
+                for layer in self._layers("intercepts_")]
 
     @intercepts_.setter
     def intercepts_(self, values):

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from ._activations import RReLU
+from ._recent import Recent
 
 _add_reduce = np.add.reduce
 
@@ -87,7 +88,9 @@ class NumpyRReLU:
     def __init__(self, module):
         self.module = module
         self.lower, self.upper = float(module.lower), float(module.upper)
-        self._slopes_t = {}  # torch views of the slope buffers, made once per batch size
+        # Torch views of the slope buffers, made once per batch size; as few
+        # as the buffers they view (a view keeps its buffer's memory).
+        self._slopes_t = Recent()
 
     @staticmethod
     def supports(module, width) -> bool:
@@ -106,9 +109,10 @@ class NumpyRReLU:
             np.multiply(pre, pos, out=out)
             np.add(out, factor, out=out)
             return
-        slopes_t = self._slopes_t.get(slopes.shape)
-        if slopes_t is None or slopes_t.data_ptr() != slopes.ctypes.data:
-            slopes_t = self._slopes_t[slopes.shape] = torch.from_numpy(slopes)
+        # Keyed by address too: a view keeps its array alive, so no other
+        # array of that shape can take the address while the view is kept.
+        slopes_t = self._slopes_t((slopes.ctypes.data, slopes.shape),
+                                  lambda: torch.from_numpy(slopes))
         slopes_t.uniform_(self.lower, self.upper, generator=self.module.generator)
         np.sign(pre, out=factor)
         np.add(factor, 1.0, out=factor)

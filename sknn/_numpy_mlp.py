@@ -45,6 +45,7 @@ from ._numpy_norm import numpy_norm, supports_norm
 from ._numpy_state import flat_views, split_like, write_back
 from ._numpy_updates import UPDATES, numpy_update
 from ._pointwise import ACTIVATION_NAMES, IDENTITY, Pointwise, Scratch, as_rule
+from ._recent import Recent
 
 __all__ = ["NUMPY_MAX_WORK", "NumpyMLPGradient", "NumpyMLPStep"]
 
@@ -196,7 +197,8 @@ class NumpyMLPGradient:
             m is not None for m in self._leaky_relus)
         self._dtype = self.flat.dtype
         self._sources = None  # torch views of the pieces of flat, made at the first sync
-        self._buffers = {}
+        self._buffers = Recent(lambda n: _Buffers(n, self._widths, self._dtype,
+                                                  self._keeps_input, self.dropouts))
 
     @staticmethod
     def supports_network(weights, biases, activation, output, norms=None, leaky_relus=None,
@@ -225,11 +227,7 @@ class NumpyMLPGradient:
         )
 
     def _buffers_for(self, n):
-        buf = self._buffers.get(n)
-        if buf is None:
-            buf = self._buffers[n] = _Buffers(n, self._widths, self._dtype,
-                                              self._keeps_input, self.dropouts)
-        return buf
+        return self._buffers(n)
 
     def gradient(self, X, Y, sw=None):
         """Write the gradient of one batch's objective into :attr:`grad`.

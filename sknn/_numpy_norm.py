@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from torch import nn
 
+from ._recent import Recent
+
 _add_reduce = np.add.reduce
 
 
@@ -34,23 +36,23 @@ class _Norm:
         self.module = module
         self.eps = float(module.eps)
         self.gamma, self.beta, self.ggamma, self.gbeta = gamma, beta, ggamma, gbeta
-        self._scratch = {}
+        self._scratch = Recent(self._make_buffers)
 
     def buffers(self, n):
         """``(z, xhat, tmp, mean, inv_std, stat, stat2)`` for a batch of ``n``
         rows: the linear layer's output, its normalised form, one scratch
         array, the forward pass' statistics and two arrays for the backward
         pass' (one value per unit, or per row)."""
-        buf = self._scratch.get(n)
-        if buf is None:
-            width = self.gamma.shape[0]
-            dtype = self.gamma.dtype
-            stat_shape = (1, width) if self.axis == 0 else (n, 1)
-            buf = self._scratch[n] = (
-                *(np.empty((n, width), dtype=dtype) for _ in range(3)),
-                *(np.empty(stat_shape, dtype=dtype) for _ in range(4)),
-            )
-        return buf
+        return self._scratch(n)
+
+    def _make_buffers(self, n):
+        width = self.gamma.shape[0]
+        dtype = self.gamma.dtype
+        stat_shape = (1, width) if self.axis == 0 else (n, 1)
+        return (
+            *(np.empty((n, width), dtype=dtype) for _ in range(3)),
+            *(np.empty(stat_shape, dtype=dtype) for _ in range(4)),
+        )
 
     def _normalize(self, z, xhat, tmp, mean, inv_std):
         """xhat = (z - mean(z)) / sqrt(var(z) + eps), biased variance; leaves

@@ -55,6 +55,12 @@ class Reporter:
             self.bar.close()
             self.bar = None
 
+    def __enter__(self) -> Reporter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
 
 def _is_terminal() -> bool:
     try:

@@ -72,7 +72,7 @@ def plot_history(est, ax=None, metrics=("loss", "val_loss", "val_score")):
         ``validation_scores_``).
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is created when None.
-    metrics : sequence of str, default=("loss", "val_loss", "val_score")
+    metrics : str or sequence of str, default=("loss", "val_loss", "val_score")
         Keys of ``est.history_`` to draw, e.g. add ``"lr"`` for the learning
         rate.
 
@@ -104,6 +104,8 @@ def plot_history(est, ax=None, metrics=("loss", "val_loss", "val_score")):
     check_is_fitted(est)
     history = _history(est)
 
+    if isinstance(metrics, str):  # one name, not its letters
+        metrics = (metrics,)
     available = set().union(*history) if history else set()
     unknown = [m for m in metrics if m not in available and m not in ("val_loss", "val_score")]
     if unknown:

@@ -204,6 +204,24 @@ def test_verbose_on_a_terminal_shows_a_progress_bar(monkeypatch, capsys):
     assert "5/5" in captured.err and "val_score" in captured.err
 
 
+def test_a_fit_failing_before_training_closes_its_progress_bar(monkeypatch):
+    import sknn._progress as progress
+
+    opened = []
+
+    class Recorded(progress.Reporter):
+        def __init__(self, *args):
+            super().__init__(*args)
+            opened.append(self)
+
+    monkeypatch.setattr(progress, "_is_terminal", lambda: True)
+    monkeypatch.setattr("sknn._estimator_base.Reporter", Recorded)
+    with pytest.raises(ValueError, match="test_size = 1 should be greater or equal"):
+        TorchMLPClassifier((4,), max_iter=3, verbose=True, early_stopping=True,
+                           random_state=0).fit(X[45:55], y[45:55])  # the split fails
+    assert len(opened) == 1 and opened[0].bar is None  # closed
+
+
 def test_quiet_fit_creates_no_progress_bar(monkeypatch):
     import sknn._progress as progress
 

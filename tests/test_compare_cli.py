@@ -149,6 +149,13 @@ def _one_line_error(capsys, argv):
     return lines[0]
 
 
+def test_plot_format_checked_before_training(capsys, tmp_path):
+    msg = _one_line_error(capsys, ["--dataset", "iris", "--json", str(tmp_path / "out.json"),
+                                   "--plot", str(tmp_path / "out.nope")])
+    assert "matplotlib cannot write .nope files" in msg and ".png" in msg
+    assert not (tmp_path / "out.json").exists()  # nothing ran, nothing written
+
+
 @pytest.mark.parametrize(
     "argv, expected",
     [

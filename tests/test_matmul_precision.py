@@ -18,12 +18,14 @@ def digits():
 
 
 class _RecordingReLU(torch.nn.ReLU):
-    """A ReLU that notes torch's matmul precision each time it runs."""
+    """A ReLU that notes torch's matmul precision each time it runs on data
+    (not on the two rows the parameter check tries it on)."""
 
     seen: list = []
 
     def forward(self, x):
-        _RecordingReLU.seen.append(torch.get_float32_matmul_precision())
+        if x.shape[0] > 2:
+            _RecordingReLU.seen.append(torch.get_float32_matmul_precision())
         return super().forward(x)
 
 

@@ -114,6 +114,12 @@ def test_unknown_metric(iris):
         plot_history(clf, metrics=("loss", "nope"))
 
 
+def test_one_metric_by_name(iris):
+    X, y = iris
+    clf = TorchMLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y)
+    assert labels(plot_history(clf, metrics="loss")) == ["training loss"]
+
+
 def test_not_fitted():
     with pytest.raises(NotFittedError):
         plot_history(TorchMLPClassifier())
