@@ -93,6 +93,23 @@ def test_coefs_agree_with_module_and_can_be_set():
         est.coefs_ = [np.zeros((3, 5)), np.zeros((5, 3))]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_coefs_refuse_in_place_edits_and_assignment_reaches_every_predict(dtype):
+    # float32 data: the last layer's (5, 1) weights and the biases were live
+    # views once, whose edits reached float32 predictions but not float64 ones.
+    yb = (y == 1).astype(int)
+    est = TorchMLPClassifier((5,), max_iter=3, random_state=0).fit(X.astype(dtype), yb)
+    for arrays in (est.coefs_, est.intercepts_):
+        for a in arrays:
+            with pytest.raises(ValueError, match="read-only"):
+                a += 1
+    est.intercepts_ = [b + 5 for b in est.intercepts_]
+    np.testing.assert_allclose(est.predict_proba(X.astype(np.float32)), est.predict_proba(X),
+                               atol=1e-6)  # float32 against float64 arithmetic
+    np.testing.assert_array_equal(est.intercepts_[-1],
+                                  est.module_.linear_layers()[-1].bias.detach().numpy())
+
+
 def test_fitted_attributes_like_sklearn():
     est = TorchMLPClassifier((5, 4), max_iter=7, random_state=0).fit(X, y)
     assert est.n_layers_ == 4 and est.n_outputs_ == 3 and est.out_activation_ == "softmax"
