@@ -106,8 +106,9 @@ def test_invalid_parameters_raise_before_training(fitted, params, message):
 def test_hidden_layer_sizes_errors():
     with pytest.raises(ValueError, match=re.escape("hidden_layer_sizes must be > 0, got [3, 0].")):
         TorchMLPClassifier((3, 0)).fit(X, y)
-    with pytest.raises(TypeError, match="hidden_layer_sizes must contain integers"):
-        TorchMLPClassifier((2.5,)).fit(X, y)
+    for sizes in [(2.5,), (True,), ("3",)]:
+        with pytest.raises(TypeError, match="hidden_layer_sizes must contain integers"):
+            TorchMLPClassifier(sizes).fit(X, y)
 
 
 def test_empty_hidden_layers_is_a_linear_model():
@@ -383,3 +384,17 @@ def test_classifier_loss_attribute_is_mlpclassifiers():
     est = TorchMLPClassifier()
     assert est.loss == MLPClassifier().loss == "log_loss"
     assert "loss" not in est.get_params()
+
+
+def test_options_tried_again_whenever_a_parameter_changes(fitted):
+    # The probes of keyword arguments run once per set of parameters; a change,
+    # also one made inside a dict in place, is tried again.
+    kwargs = {"step_size": 3}
+    fitted.set_params(lr_scheduler="step", lr_scheduler_kwargs=kwargs).fit(X, y)
+    fitted.partial_fit(X, y)
+    before = _state(fitted)
+    kwargs["step_size"] = 0
+    for call in (fitted.fit, fitted.partial_fit):
+        with pytest.raises(InvalidParameterError, match="integer modulo by zero"):
+            call(X, y)
+        _assert_unchanged(fitted, before)
