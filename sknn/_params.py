@@ -123,9 +123,7 @@ def _check_cuda_graphs_options(est) -> None:
         raise _invalid(est, "cuda_graphs", "replays sknn's fused Adam update, which has no "
                        f"{' or '.join(unreplayable)}; drop it from optimizer_kwargs or leave "
                        "cuda_graphs False.")
-    random_activation = isinstance(make_activation(est.activation, est.activation_kwargs),
-                                   nn.RReLU)
-    if random_activation or np.any(np.asarray(est.dropout, dtype=float) > 0):
+    if _draws_slopes(est) or np.any(np.asarray(est.dropout, dtype=float) > 0):
         raise _invalid(est, "cuda_graphs", "cannot replay dropout or RReLU: a replay would "
                        "repeat the captured step's random draws. Use dropout=0 and another "
                        "activation, or leave cuda_graphs False.")
@@ -179,15 +177,20 @@ def _probe_activation(est, hidden: list[int]) -> None:
                 raise ValueError("it gives non-finite values")
 
 
+def _draws_slopes(est) -> bool:
+    """Whether the activation is an RReLU, which draws random slopes in training."""
+    cls = ACTIVATIONS[est.activation].factory if isinstance(est.activation, str) \
+        else est.activation
+    return isinstance(cls, type) and issubclass(cls, nn.RReLU)
+
+
 def _check_deterministic_objective(est) -> None:
     """L-BFGS's line search needs the same loss for the same weights: no random layers."""
     if np.any(np.asarray(est.dropout, dtype=float) > 0):
         raise _invalid(est, "dropout", "needs a stochastic solver: with solver='lbfgs' each "
                        "evaluation of the loss would draw new masks, and the line search stops "
                        "early on the noise. Use dropout=0 or solver='adam' or 'sgd'.")
-    cls = ACTIVATIONS[est.activation].factory if isinstance(est.activation, str) \
-        else est.activation
-    if isinstance(cls, type) and issubclass(cls, nn.RReLU):
+    if _draws_slopes(est):
         raise _invalid(est, "activation", f"{est.activation!r} needs a stochastic solver: with "
                        "solver='lbfgs' each evaluation of the loss would draw new slopes, and "
                        "the line search stops early on the noise. Use 'leaky_relu' or "
