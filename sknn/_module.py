@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from contextlib import contextmanager
 from numbers import Real
 
 import numpy as np
@@ -134,6 +135,23 @@ def _uninitialized_linear(fan_in: int, fan_out: int, dtype, device) -> nn.Linear
     return layer
 
 
+@contextmanager
+def _global_rng_seeded_by(generator: torch.Generator | None):
+    """Within: torch's global CPU RNG seeded as ``generator``; after: as before.
+
+    A callable ``init`` such as ``torch.nn.init.xavier_normal_`` (or a user's
+    activation class) draws from the global RNG: seeded from ``random_state``
+    it gives the same network for the same seed, and the user's global RNG
+    is left as it was.
+    """
+    if generator is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(generator.initial_seed())
+        yield
+
+
 class MLPModule(nn.Module):
     """Multilayer perceptron: ``Linear -> [norm] -> activation -> [dropout]`` per hidden layer.
 
@@ -198,10 +216,40 @@ class MLPModule(nn.Module):
         hidden = [int(h) for h in hidden_layer_sizes]
         drops = _per_layer(dropout, len(hidden))
         units = [int(n_features), *hidden, int(n_outputs)]
+        rng = _as_rng(random_state)
+        needs_torch_rng = not (
+            isinstance(init, str) and init in ("sklearn", "zeros", "ones", "constant")
+        )
+        generator = torch.Generator(device="cpu")
+        if needs_torch_rng:
+            generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        # A user's activation class or init callable may draw from torch's
+        # global RNG: give it one seeded from random_state, then put it back.
+        user_code = callable(init) or not isinstance(activation, str)
+        with _global_rng_seeded_by(generator if user_code else None):
+            self.layers = self._layers(units, len(hidden), drops, activation, activation_kwargs,
+                                       normalization, dtype, device)
+            ctx = InitContext(activation, activation_kwargs, rng, generator)
+            for linear in self.linear_layers():
+                if linear.weight.device.type == "cpu":
+                    init_linear(linear, init, init_kwargs, ctx)
+                else:
+                    # Generators are per device; initialise on CPU, then copy over.
+                    tmp = nn.utils.skip_init(
+                        nn.Linear, linear.in_features, linear.out_features, dtype=dtype
+                    )
+                    init_linear(tmp, init, init_kwargs, ctx)
+                    with torch.no_grad():
+                        linear.weight.copy_(tmp.weight)
+                        linear.bias.copy_(tmp.bias)
+
+    @staticmethod
+    def _layers(units, n_hidden, drops, activation, activation_kwargs, normalization, dtype,
+                device) -> nn.Sequential:
         layers: list[nn.Module] = []
         for i, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:])):
             layers.append(_uninitialized_linear(fan_in, fan_out, dtype, device))
-            if i == len(hidden):
+            if i == n_hidden:
                 break
             if normalization == "batch":
                 layers.append(nn.BatchNorm1d(fan_out, dtype=dtype, device=device))
@@ -212,27 +260,7 @@ class MLPModule(nn.Module):
             layers.append(make_activation(activation, activation_kwargs).to(device, dtype))
             if drops[i] > 0:
                 layers.append(Dropout(drops[i]))
-        self.layers = nn.Sequential(*layers)
-        rng = _as_rng(random_state)
-        needs_torch_rng = not (
-            isinstance(init, str) and init in ("sklearn", "zeros", "ones", "constant")
-        )
-        generator = torch.Generator(device="cpu")
-        if needs_torch_rng:
-            generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
-        ctx = InitContext(activation, activation_kwargs, rng, generator)
-        for linear in self.linear_layers():
-            if linear.weight.device.type == "cpu":
-                init_linear(linear, init, init_kwargs, ctx)
-            else:
-                # Generators are per device; initialise on CPU, then copy over.
-                tmp = nn.utils.skip_init(
-                    nn.Linear, linear.in_features, linear.out_features, dtype=dtype
-                )
-                init_linear(tmp, init, init_kwargs, ctx)
-                with torch.no_grad():
-                    linear.weight.copy_(tmp.weight)
-                    linear.bias.copy_(tmp.bias)
+        return nn.Sequential(*layers)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Raw output scores for a batch ``X`` of shape (n_samples, n_features)."""

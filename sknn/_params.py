@@ -160,9 +160,11 @@ def _probe_activation(est, hidden: list[int]) -> None:
 
     Keyword arguments that construct but cannot compute fail here: PReLU's
     ``num_parameters`` against a layer's width, RReLU's ``lower > upper``,
-    ``approximate='foo'``, Softplus's ``beta=0`` (non-finite values).
+    ``approximate='foo'``, Softplus's ``beta=0`` (non-finite values). A
+    user's class may draw from torch's global RNG: it is put back after.
     """
-    with _blamed(est, "activation_kwargs", f"is not valid for activation={est.activation!r}"):
+    with _blamed(est, "activation_kwargs", f"is not valid for activation={est.activation!r}"), \
+            torch.random.fork_rng(devices=[]):
         for width in sorted(set(hidden)):
             activation = make_activation(est.activation, est.activation_kwargs)
             # Registry activations run as in training, RReLU with its own
@@ -264,7 +266,10 @@ def _probe_once(est, hidden: list[int]) -> None:
     to ~200 us, as much as a ``partial_fit`` call on one row.
     """
     probe_activation = bool(est.activation_kwargs) or not isinstance(est.activation, str)
-    probe_init = bool(est.init_kwargs) or not isinstance(est.init, str)
+    # A callable init is not tried: calling it has effects a fit would see
+    # (its own state, torch's global RNG); its errors come from the fit's own
+    # call, before training, which leaves the estimator as it was.
+    probe_init = bool(est.init_kwargs) and isinstance(est.init, str)
     probe_optimizer = est.solver != "lbfgs" and (
         not isinstance(est.solver, str) or bool(est.optimizer_kwargs)
         or est.lr_scheduler is not None)

@@ -120,6 +120,25 @@ def test_orthogonal_init_is_gain_times_orthogonal():
     assert_allclose(w @ w.T, gain**2 * np.eye(FAN), atol=1e-8)
 
 
+def test_callable_init_is_seeded_by_random_state_and_called_once_per_layer(iris):
+    # torch.nn.init functions draw from torch's global RNG: the fit seeds it
+    # from random_state and puts the user's state back.
+    X, y = iris
+    calls = []
+
+    def init(weight):
+        calls.append(tuple(weight.shape))
+        torch.nn.init.xavier_normal_(weight)
+
+    state = torch.random.get_rng_state()
+    fits = [TorchMLPClassifier((5,), init=init, max_iter=1, random_state=seed).fit(X, y).coefs_[0]
+            for seed in (0, 0, 1)]
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert_array_equal(fits[0], fits[1])
+    assert not np.array_equal(fits[0], fits[2])
+    assert calls == [(5, 4), (3, 5)] * 3  # no extra call to try it out
+
+
 def test_random_inits_zero_the_biases():
     for init in ("xavier_uniform", "kaiming_normal", "orthogonal", "normal"):
         module = MLPModule(4, (8,), 2, init=init, random_state=0)
