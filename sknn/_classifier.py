@@ -348,6 +348,9 @@ Attributes
 ----------
 classes_ : ndarray or list of ndarray
     Class labels (``arange(n_labels)`` for multilabel targets).
+loss : str
+    ``"log_loss"``, the loss minimised: an attribute, not a parameter, as
+    in ``MLPClassifier``.
 {_docs.ATTRIBUTES}
 See Also
 --------

@@ -16,7 +16,8 @@ activation : str or torch.nn.Module subclass, default='relu'
     'tanh', 'relu', and 'sigmoid' (= 'logistic'), 'leaky_relu', 'prelu',
     'rrelu', 'elu', 'selu', 'celu', 'gelu', 'silu', 'mish', 'softsign',
     'softplus', 'hardtanh', 'tanhshrink'; or a module class, instantiated
-    once per hidden layer with ``activation_kwargs``.
+    once per hidden layer with ``activation_kwargs``. 'rrelu' draws random
+    slopes while training, so ``solver='lbfgs'`` refuses it.
 """
 
 COMMON = """\
@@ -24,7 +25,10 @@ solver : str or torch.optim.Optimizer subclass, default='adam'
     'lbfgs' (scikit-learn's full-batch L-BFGS-B), 'sgd', 'adam', 'adamw',
     'adamax', 'nadam', 'radam', 'rmsprop', 'adagrad', 'adadelta', 'asgd', or
     an optimizer class (constructed with ``lr=learning_rate_init`` and
-    ``optimizer_kwargs``).
+    ``optimizer_kwargs`` only, so with PyTorch's defaults otherwise). Named
+    solvers take the scikit-learn parameters they have a use for (see
+    ``momentum``, ``beta_1``, ``epsilon``). 'lbfgs' takes neither
+    ``optimizer_kwargs`` nor ``lr_scheduler``.
 alpha : float, default=0.0001
     Strength of the L2 penalty on the weights (not the biases), added to the
     loss as ``0.5 * alpha * ||W||^2 / batch_weight_sum`` as scikit-learn does.
@@ -83,13 +87,17 @@ init : str or callable, default='sklearn'
     tensor. Schemes with a gain use the activation's gain.
 init_kwargs : dict, default=None
     Keyword arguments of the scheme, e.g. ``{"val": 0.5}`` for 'constant'.
+    A callable is applied to every layer's weights, the output layer's too;
+    it may draw from torch's global RNG, which sknn seeds from
+    ``random_state`` for the call and then restores.
 optimizer_kwargs : dict, default=None
     Extra keyword arguments of the optimizer (``weight_decay``, ``alpha``,
     ``amsgrad`` ...); they override the mapped scikit-learn parameters.
 lr_scheduler : str, torch scheduler class or None, default=None
     None keeps scikit-learn's ``learning_rate``; 'step', 'multistep',
-    'exponential', 'cosine', 'plateau', 'onecycle', or a
-    ``torch.optim.lr_scheduler`` class, stepped once per epoch.
+    'exponential', 'cosine', 'plateau', 'onecycle' (stepped per batch), or a
+    ``torch.optim.lr_scheduler`` class, stepped once per epoch. The stopping
+    rule still applies: ``n_iter_no_change=np.inf`` runs every epoch.
 lr_scheduler_kwargs : dict, default=None
     Keyword arguments of the scheduler; override the defaults. Only with a
     scheduler.
@@ -99,7 +107,7 @@ dropout : float or list of float, default=0.0
     whose line search needs the same loss for the same weights.
 normalization : {None, 'batch', 'layer'}, default=None
     Batch or layer normalisation between each hidden layer's linear map and
-    its activation.
+    its activation. 'batch' needs at least 2 samples per batch.
 """
 
 DEVICE = """\
@@ -134,7 +142,9 @@ cuda_graphs : bool, default=False
     backward and Adam update) from a CUDA graph: one launch instead of a few
     dozen. Pays off on a GPU when launching kernels takes longer than running
     them, as with TensorFloat-32 or bfloat16 matmuls. Needs a CUDA
-    device, ``solver='adam'`` or ``'adamw'``, and no dropout or RReLU (a
+    device, ``solver='adam'`` or ``'adamw'`` (or ``torch.optim.Adam`` /
+    ``AdamW``) without ``amsgrad``, ``maximize``, ``capturable`` or
+    ``differentiable`` in ``optimizer_kwargs``, and no dropout or RReLU (a
     replay would repeat their random draws). A ragged last batch runs as
     usual. Results equal those of ``cuda_graphs=False`` up to round-off.
 """
@@ -142,9 +152,10 @@ cuda_graphs : bool, default=False
 ATTRIBUTES = """\
 coefs_ : list of ndarray of shape (n_fan_in, n_fan_out)
     Weight matrices, scikit-learn's layout; always read from (and written to)
-    ``module_``.
+    ``module_``. Each read gives read-only copies: assign a list to change
+    the network (an in-place edit raises).
 intercepts_ : list of ndarray of shape (n_fan_out,)
-    Bias vectors.
+    Bias vectors, read and written as ``coefs_``.
 n_layers_ : int
     Number of layers, input and output included.
 n_outputs_ : int

@@ -194,8 +194,8 @@ Examples
 >>> from sklearn.preprocessing import StandardScaler
 >>> from sknn import TorchMLPRegressor
 >>> X, y = load_diabetes(return_X_y=True)
->>> reg = make_pipeline(StandardScaler(), TorchMLPRegressor((32,), solver="lbfgs",
-...                                                         random_state=0))
+>>> reg = make_pipeline(StandardScaler(), TorchMLPRegressor(
+...     hidden_layer_sizes=(32,), solver="lbfgs", random_state=0))
 >>> reg.fit(X, y).score(X, y) > 0.5
 True
 """

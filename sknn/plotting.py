@@ -90,6 +90,9 @@ def plot_history(est, ax=None, metrics=("loss", "val_loss", "val_score")):
         If ``est`` is not fitted.
     ValueError
         If a metric is not a key of the history.
+    TypeError
+        If ``est`` keeps no history (neither ``history_`` nor ``loss_curve_``,
+        as a scikit-learn MLP fitted with 'lbfgs').
 
     Examples
     --------

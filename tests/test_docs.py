@@ -46,3 +46,4 @@ def test_docs_build_without_warnings(tmp_path):
     # The option tables are generated from the registries: spot-check one entry.
     options = (html / "user_guide" / "options.html").read_text(encoding="utf-8")
     assert "kaiming_normal" in options and "onecycle" in options
+
