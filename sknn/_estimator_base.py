@@ -46,9 +46,9 @@ from ._engine import (
     nonzero_weight_batches,
     train_stochastic,
 )
-from ._fast_mlp import EXTRA_LOSSES, ManualMLPGrad, make_fast_step
+from ._fast_mlp import EXTRA_LOSSES, ManualMLPGrad, adam_steps_to_device, make_fast_step
 from ._fast_mlp import OUTPUTS as FAST_OUTPUTS
-from ._fitted_state import FittedNetworkMixin
+from ._fitted_state import FittedNetworkMixin, _to_cpu
 from ._lbfgs import train_lbfgs
 from ._losses import LOSSES, make_loss
 from ._module import MLPModule
@@ -279,6 +279,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         if not _placed([*params, *buffers], device, dtype):  # Module.to walks every module
             self.module_.to(device=device, dtype=dtype)
             params = list(self.module_.parameters())
+            self._park_optimizer()
         self.device_ = device
 
         loss_fn = make_loss(self._loss_name(), Y.shape[1], **self._loss_kwargs())
@@ -403,6 +404,17 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             # keeps its velocities when only the activation changes. (An
             # unpickled model's saved state maps onto it the same way.)
             self._optimizer_state = optimizer.state_dict()
+            self._schedule_state = schedule.state_dict()
+
+    def _park_optimizer(self):
+        """Keep a live optimizer's state as a pickle would (on the CPU), for
+        the next ``partial_fit`` to load onto the module's new device and
+        dtype: its moments would otherwise stay where the module was."""
+        optimizer = self.__dict__.pop("_optimizer", None)
+        schedule = self.__dict__.pop("_schedule", None)
+        self.__dict__.pop("_numpy_step", None)  # holds the old dtype's arrays
+        if optimizer is not None:
+            self._optimizer_state = _to_cpu(optimizer.state_dict())
             self._schedule_state = schedule.state_dict()
 
     def _check_architecture(self, X, Y, hidden):
@@ -672,6 +684,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         if incremental and state is not None:
             optimizer.load_state_dict(state)
             _keep_state_dtypes(optimizer, state)
+            adam_steps_to_device(optimizer)
             if sched_state:
                 schedule.load_state_dict(sched_state)
         return optimizer, schedule

@@ -492,6 +492,24 @@ def init_adam_state(optimizer, params):
             state[p]["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
 
+def adam_steps_to_device(optimizer) -> None:
+    """Move loaded Adam step counts to their parameters' devices, as float32.
+
+    ``Optimizer.load_state_dict`` leaves ``step`` where it was saved (the CPU,
+    in a pickle) unless the group is fused or capturable; the fused step
+    (:class:`FastAdamStep`, and the update a CUDA graph replays) needs it
+    where :func:`init_adam_state` puts it. Other optimizers keep torch's layout.
+    """
+    if type(optimizer) not in _ADAMS:
+        return
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            state = optimizer.state.get(p)
+            step = state.get("step") if state else None
+            if torch.is_tensor(step) and step.device != p.device:
+                state["step"] = step.to(device=p.device, dtype=torch.float32)
+
+
 class FastAdamStep:
     """Step a ``torch.optim.Adam``/``AdamW`` with one fused kernel call.
 

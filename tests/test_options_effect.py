@@ -577,3 +577,28 @@ def test_partial_fit_after_a_pickle_in_a_new_compute_dtype(iris, solver, dtypes,
             if torch.is_tensor(value):
                 assert value.dtype == (dtype if value.dim() else torch.float32)
     assert np.isfinite(est.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize("solver", ["adam", "adamw", "sgd", "nadam"])
+@pytest.mark.parametrize("dtypes", [("float64", "float32"), ("float32", "float64")])
+@pytest.mark.parametrize("hidden", [(8,), (400, 400)], ids=["numpy step", "torch step"])
+def test_partial_fit_in_a_new_compute_dtype_resumes_as_after_a_pickle(
+        iris, solver, dtypes, hidden):
+    # The live optimizer's state follows the module into the new dtype (it
+    # failed with "expected scalar type Double but found Float" before), as a
+    # pickled model's does.
+    X, y = iris
+    fits = []
+    for pickled in (False, True):
+        est = TorchMLPClassifier(hidden_layer_sizes=hidden, solver=solver, max_iter=1,
+                                 random_state=0, compute_dtype=dtypes[0])
+        est.partial_fit(X, y, classes=np.unique(y))
+        if pickled:
+            est = pickle.loads(pickle.dumps(est))
+        est.set_params(compute_dtype=dtypes[1]).partial_fit(X, y)
+        est.partial_fit(X, y)
+        fits.append(est)
+    live, loaded = fits
+    assert live.loss_curve_ == loaded.loss_curve_
+    for a, b in zip(live.coefs_, loaded.coefs_):
+        assert_array_equal(a, b)
