@@ -320,6 +320,8 @@ def train_stochastic(
             lr = float(optimizer.param_groups[0]["lr"])
             perm = upcoming if upcoming is not None else order() if order is not None else None
             upcoming = None
+            if isinstance(perm, Exception):
+                raise perm  # drawn ahead, failed; raised now that its epoch runs
             if perm is not None and (graphed is not None or not full_batch) and array_step is None:
                 perm = torch.from_numpy(perm).to(train.X.device, non_blocking=True)
             total = None
@@ -356,7 +358,10 @@ def train_stochastic(
                 else:
                     total.add_(reported, alpha=len(Xb))
             if prefetch and epoch + 1 < max_iter:
-                upcoming = order()  # before this epoch's host sync, below
+                try:
+                    upcoming = order()  # before this epoch's host sync, below
+                except Exception as exc:  # a check of the order (nonzero_weight_batches)
+                    upcoming = exc  # for an epoch that may never run (stopping)
             if not full_batch or array_step is not None:
                 total = total / n
             if array_step is not None:

@@ -127,5 +127,11 @@ def make_optimizer(solver, params, est_params: dict, optimizer_kwargs: dict | No
         cls = TWINS.get(cls, cls)
     else:
         cls, kwargs = solver, _lr(est_params)
+    params = list(params)
+    if solver == "asgd" and params and params[0].device.type == "cuda":
+        # torch's ASGD keeps its step on the parameters' device and, unless
+        # capturable, reads it back (a device sync) for every parameter at
+        # every step; capturable keeps the arithmetic on the device.
+        kwargs["capturable"] = True
     kwargs.update(optimizer_kwargs or {})
     return cls(params, **kwargs)

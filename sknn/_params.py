@@ -6,6 +6,7 @@ scikit-learn's words and leaves a fitted estimator untouched.
 
 from __future__ import annotations
 
+import inspect
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -186,6 +187,16 @@ def _draws_slopes(est) -> bool:
     return isinstance(cls, type) and issubclass(cls, nn.RReLU)
 
 
+def _check_signature(est, init, kwargs: dict) -> None:
+    """Raise if ``init(weight, **kwargs)`` does not match ``init``'s signature."""
+    try:
+        signature = inspect.signature(init)
+    except (TypeError, ValueError):  # no signature to read (some builtins)
+        return
+    with _blamed(est, "init_kwargs", f"is not valid for init={init!r}"):
+        signature.bind(None, **kwargs)
+
+
 def _check_deterministic_objective(est) -> None:
     """L-BFGS's line search needs the same loss for the same weights: no random layers."""
     if np.any(np.asarray(est.dropout, dtype=float) > 0):
@@ -266,9 +277,12 @@ def _probe_once(est, hidden: list[int]) -> None:
     to ~200 us, as much as a ``partial_fit`` call on one row.
     """
     probe_activation = bool(est.activation_kwargs) or not isinstance(est.activation, str)
-    # A callable init is not tried: calling it has effects a fit would see
-    # (its own state, torch's global RNG); its errors come from the fit's own
-    # call, before training, which leaves the estimator as it was.
+    # A callable init is not called: that has effects a fit would see (its
+    # own state, torch's global RNG); its keyword arguments are checked
+    # against its signature, and other errors come from the fit's own call,
+    # before training, which leaves the estimator as it was.
+    if est.init_kwargs and callable(est.init):
+        _check_signature(est, est.init, est.init_kwargs)
     probe_init = bool(est.init_kwargs) and isinstance(est.init, str)
     probe_optimizer = est.solver != "lbfgs" and (
         not isinstance(est.solver, str) or bool(est.optimizer_kwargs)

@@ -97,6 +97,33 @@ def test_cuda_fit_follows_the_cpu_fit(monkeypatch, early_stopping):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_fit_with_zero_weight_batches_ends_as_the_cpu_fit(monkeypatch):
+    """A batch whose weights sum to zero raises scikit-learn's error in the
+    epoch that takes it; the GPU checks each next order ahead, and must not
+    raise for an epoch that stopping leaves out."""
+    monkeypatch.setattr(base, "_NUMPY_PATH", False)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 5))
+    y = (X[:, 0] > 0).astype(int)
+    # Batches of 8 rows, half of them weighted 0: one batch in 256 weighs
+    # nothing, about one epoch in seven has one; tol=1e9 stops after 4 epochs.
+    sw = (rng.uniform(size=300) < 0.5).astype(float)
+    ends = {}
+    for seed in range(24):
+        for where in ("cpu", "cuda"):
+            est = TorchMLPClassifier(hidden_layer_sizes=(8,), batch_size=8, max_iter=30,
+                                     n_iter_no_change=2, tol=1e9, random_state=seed,
+                                     device=where, compute_dtype="float64")
+            try:
+                est.fit(X, y, sample_weight=sw)
+                ends[seed, where] = ("stopped", est.n_iter_)
+            except ZeroDivisionError as exc:
+                ends[seed, where] = ("raised", str(exc))
+    assert {end[0] for end in ends.values()} == {"stopped", "raised"}
+    assert all(ends[seed, "cuda"] == ends[seed, "cpu"] for seed in range(24)), ends
+
+
 def test_module_on_the_current_cuda_device_counts_as_placed_for_device_cuda(monkeypatch):
     # device="cuda" names the current device; its tensors say cuda:N. Each
     # partial_fit call would otherwise walk every module with Module.to.

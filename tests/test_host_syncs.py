@@ -91,6 +91,7 @@ CUDA_CONFIGS = {
                                         "early stopping", "dropout"]},
     # The autograd path's Dropout draws a fresh mask at every step.
     "autograd step with dropout": {"activation": torch.nn.Hardshrink, "dropout": 0.2},
+    "asgd": {"solver": "asgd"},  # torch's ASGD reads its step back unless capturable
     "cuda graphs": {"cuda_graphs": True},
     "cuda graphs, autocast": {"cuda_graphs": True, "autocast": "bfloat16"},
 }
