@@ -21,6 +21,7 @@ import torch
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, validate_data
 from torch import nn
@@ -65,6 +66,7 @@ from ._params import (
 )
 from ._progress import Reporter
 from ._schedulers import make_schedule
+from ._suggest import suggestion
 from ._unchanged_input import training_input_arrays
 from ._undo import Undo
 
@@ -172,6 +174,22 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
 
     def _adjust_sample_weight(self, sample_weight, Y, incremental):
         return sample_weight
+
+    def _validate_params(self):
+        # scikit-learn's check, its message with a hint for a name spelled as
+        # PyTorch spells it ("LeakyReLU", "Adam", "StepLR", "MSELoss" ...).
+        try:
+            super()._validate_params()
+        except InvalidParameterError as exc:
+            options = {
+                name: set().union(*(c.options for c in constraints
+                                    if isinstance(c, StrOptions)))
+                for name, constraints in self._parameter_constraints.items()
+            }
+            hint = suggestion(str(exc), vars(self), options)
+            if hint is None:
+                raise
+            raise InvalidParameterError(f"{exc} {hint}") from None
 
     # ------------------------------------------------------------------
     # Fitting

@@ -398,3 +398,26 @@ def test_options_tried_again_whenever_a_parameter_changes(fitted):
         with pytest.raises(InvalidParameterError, match="integer modulo by zero"):
             call(X, y)
         _assert_unchanged(fitted, before)
+
+
+@pytest.mark.parametrize("Estimator, params, hint", [
+    (TorchMLPClassifier, {"activation": "LeakyReLU"}, "activation='leaky_relu'"),
+    (TorchMLPClassifier, {"solver": "Adam"}, "solver='adam'"),
+    (TorchMLPClassifier, {"lr_scheduler": "StepLR"}, "lr_scheduler='step'"),
+    (TorchMLPClassifier, {"init": "he_normal"}, "init='kaiming_normal'"),
+    (TorchMLPClassifier, {"normalization": "BatchNorm1d"}, "normalization='batch'"),
+    (TorchMLPRegressor, {"loss": "mse"}, "loss='squared_error'"),
+    (TorchMLPRegressor, {"loss": "L1Loss"}, "loss='absolute_error'"),
+    (TorchMLPClassifier, {"activation": "relux"}, "activation='relu'"),
+])
+def test_pytorch_spellings_get_a_hint(Estimator, params, hint):
+    # scikit-learn's message, then the registry's name for what was meant.
+    with pytest.raises(InvalidParameterError,
+                       match=f"Got .* instead. Did you mean {re.escape(hint)}\\?$"):
+        Estimator(**params).fit(X, y)
+
+
+def test_no_hint_where_nothing_is_close():
+    with pytest.raises(InvalidParameterError) as info:
+        TorchMLPClassifier(activation="banana").fit(X, y)
+    assert str(info.value).endswith("Got 'banana' instead.")
