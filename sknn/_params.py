@@ -313,16 +313,24 @@ def _probe_optimizer(est) -> None:
     some mistakes (capturable on a CPU, step_size=0) only show when stepping."""
     probe = [nn.Parameter(torch.zeros(1))]
     probe[0].grad = torch.ones(1)
-    with _blamed(est, "optimizer_kwargs", f"is not valid for solver={est.solver!r}"):
+    # A failing step is the keyword arguments' fault where there are any.
+    blame = (("optimizer_kwargs", f"is not valid for solver={est.solver!r}")
+             if est.optimizer_kwargs else ("solver", f"{est.solver!r} fails a trial step"))
+    with _blamed(est, *blame):
         optimizer = make_optimizer(est.solver, probe, vars(est), est.optimizer_kwargs)
     with _blamed(est, "lr_scheduler_kwargs", f"is not valid for lr_scheduler={est.lr_scheduler!r}"):
         schedule = make_schedule(est.lr_scheduler, est.lr_scheduler_kwargs, optimizer,
                                  schedule_context(est, steps_per_epoch=1))
     if (est.optimizer_kwargs or {}).get("capturable") and parse_device(est.device).type != "cpu":
         return  # a capturable step needs its parameters on that device
+    # torch.optim.LBFGS (a class as solver) steps only with a closure.
+    needs_closure = isinstance(optimizer, torch.optim.LBFGS)
     for _ in range(2):
-        with _blamed(est, "optimizer_kwargs", f"is not valid for solver={est.solver!r}"):
-            optimizer.step()
+        with _blamed(est, *blame):
+            if needs_closure:
+                optimizer.step(lambda: torch.zeros(()))
+            else:
+                optimizer.step()
         with _blamed(est, "lr_scheduler_kwargs",
                      f"is not valid for lr_scheduler={est.lr_scheduler!r}"):
             schedule.batch_end()

@@ -313,6 +313,19 @@ def test_custom_activation_class_with_kwargs(iris):
     assert (act.min_val, act.max_val) == (-2.0, 2.0)
 
 
+@pytest.mark.parametrize("solver", [torch.optim.LBFGS, torch.optim.Rprop, torch.optim.SparseAdam])
+def test_any_torch_optimizer_class_trains(iris, solver):
+    # Each steps as torch's class does (LBFGS with a closure), also while
+    # the options are tried before the fit; SparseAdam refuses dense grads.
+    est = TorchMLPClassifier(solver=solver, **SMALL)
+    if solver is torch.optim.SparseAdam:
+        with pytest.raises(InvalidParameterError, match="The 'solver' parameter .* trial step"):
+            est.fit(*iris)
+        return
+    _check_fit_predict_clone(est, *iris)
+    assert type(est._optimizer) is solver
+
+
 def test_custom_optimizer_class_gets_learning_rate_init_and_kwargs(iris):
     est = TorchMLPClassifier(
         solver=torch.optim.SGD, learning_rate_init=0.05, optimizer_kwargs={"momentum": 0.5},
