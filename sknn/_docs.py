@@ -99,8 +99,9 @@ lr_scheduler : str, torch scheduler class or None, default=None
     ``torch.optim.lr_scheduler`` class, stepped once per epoch. The stopping
     rule still applies: ``n_iter_no_change=np.inf`` runs every epoch.
 lr_scheduler_kwargs : dict, default=None
-    Keyword arguments of the scheduler; override the defaults. Only with a
-    scheduler.
+    Keyword arguments of the scheduler; override the defaults. Ignored
+    without a scheduler (so one grid can search ``lr_scheduler`` over None
+    and a scheduler).
 dropout : float or list of float, default=0.0
     Dropout probability after each hidden activation (one value, or one per
     hidden layer). Active while training only; not with ``solver='lbfgs'``,

@@ -77,7 +77,8 @@ def nonzero_weight_batches(order, sw: np.ndarray, bounds: list[tuple[int, int]])
     starts = [start for start, _ in bounds]
 
     def checked(idx):
-        if not np.all(np.add.reduceat(sw if idx is None else sw[idx], starts) > 0):
+        # != 0, not > 0: negative weights are allowed, as in scikit-learn.
+        if not np.all(np.add.reduceat(sw if idx is None else sw[idx], starts) != 0):
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         return idx
 

@@ -56,7 +56,7 @@ from ._module import MLPModule
 from ._numpy_leaky_relus import supports_leaky_relu
 from ._numpy_mlp import NUMPY_MAX_WORK, NumpyMLPGradient, NumpyMLPStep
 from ._numpy_norm import supports_norm
-from ._optimizers import STOCHASTIC, make_optimizer
+from ._optimizers import STOCHASTIC, asgd_follows_device, make_optimizer
 from ._params import (
     PARAMETER_CONSTRAINTS,
     check_graph_device,
@@ -703,6 +703,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             optimizer.load_state_dict(state)
             _keep_state_dtypes(optimizer, state)
             adam_steps_to_device(optimizer)
+            asgd_follows_device(optimizer, self.solver, self.optimizer_kwargs)
             if sched_state:
                 schedule.load_state_dict(sched_state)
         return optimizer, schedule

@@ -135,20 +135,34 @@ def _uninitialized_linear(fan_in: int, fan_out: int, dtype, device) -> nn.Linear
     return layer
 
 
+def _side_seed(rng: np.random.RandomState) -> int:
+    """A seed that ``rng`` determines without drawing from it.
+
+    Read from a copy, so the draws of ``init="sklearn"`` (scikit-learn's
+    initial weights) stay as they are; the copy's second draw, because the
+    other schemes seed their generator with the first.
+    """
+    side = np.random.RandomState()
+    side.set_state(rng.get_state())
+    side.randint(np.iinfo(np.int32).max)
+    return int(side.randint(np.iinfo(np.int32).max))
+
+
 @contextmanager
-def _global_rng_seeded_by(generator: torch.Generator | None):
-    """Within: torch's global CPU RNG seeded as ``generator``; after: as before.
+def _global_rng_seeded_by(seed: int | None):
+    """Within: torch's global CPU generator seeded with ``seed``; after: as before.
 
     A callable ``init`` such as ``torch.nn.init.xavier_normal_`` (or a user's
     activation class) draws from the global RNG: seeded from ``random_state``
     it gives the same network for the same seed, and the user's global RNG
-    is left as it was.
+    is left as it was. Only the CPU generator is seeded (``torch.manual_seed``
+    would reseed every CUDA device's too, which ``fork_rng`` does not restore).
     """
-    if generator is None:
+    if seed is None:
         yield
         return
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(generator.initial_seed())
+        torch.default_generator.manual_seed(seed)
         yield
 
 
@@ -226,7 +240,7 @@ class MLPModule(nn.Module):
         # A user's activation class or init callable may draw from torch's
         # global RNG: give it one seeded from random_state, then put it back.
         user_code = callable(init) or not isinstance(activation, str)
-        with _global_rng_seeded_by(generator if user_code else None):
+        with _global_rng_seeded_by(_side_seed(rng) if user_code else None):
             self.layers = self._layers(units, len(hidden), drops, activation, activation_kwargs,
                                        normalization, dtype, device)
             ctx = InitContext(activation, activation_kwargs, rng, generator)

@@ -135,3 +135,24 @@ def make_optimizer(solver, params, est_params: dict, optimizer_kwargs: dict | No
         kwargs["capturable"] = True
     kwargs.update(optimizer_kwargs or {})
     return cls(params, **kwargs)
+
+
+def asgd_follows_device(optimizer, solver, optimizer_kwargs: dict | None) -> None:
+    """After ``load_state_dict``: ASGD capturable exactly where
+    :func:`make_optimizer` makes it so (on CUDA, unless the user chose), and
+    its scalar state on the parameters' device, where torch's ASGD keeps it.
+
+    The loaded groups carry the ``capturable`` of the device the state was
+    saved from: a model trained on a GPU would not step on a CPU.
+    """
+    if solver != "asgd":
+        return
+    for group in optimizer.param_groups:
+        if "capturable" not in (optimizer_kwargs or {}):
+            group["capturable"] = bool(group["params"]) and \
+                group["params"][0].device.type == "cuda"
+        for p in group["params"]:
+            state = optimizer.state.get(p, {})
+            for key in ("step", "eta", "mu"):
+                if torch.is_tensor(state.get(key)) and state[key].device != p.device:
+                    state[key] = state[key].to(p.device)

@@ -164,18 +164,24 @@ def _probe_activation(est, hidden: list[int]) -> None:
     ``approximate='foo'``, Softplus's ``beta=0`` (non-finite values). A
     user's class may draw from torch's global RNG: it is put back after.
     """
+    device = parse_device(est.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        return  # the fit says so, in its own words
+    # As the fit builds it: in the training dtype, on the training device.
+    dtype = torch.float64 if est.solver == "lbfgs" else DTYPES[est.compute_dtype]
     with _blamed(est, "activation_kwargs", f"is not valid for activation={est.activation!r}"), \
             torch.random.fork_rng(devices=[]):
         for width in sorted(set(hidden)):
-            activation = make_activation(est.activation, est.activation_kwargs)
+            activation = make_activation(est.activation, est.activation_kwargs).to(device, dtype)
             # Registry activations run as in training, RReLU with its own
             # generator; a user's class runs in eval mode, where a random
             # layer would not draw from the global torch RNG.
             activation.train(isinstance(est.activation, str))
             if hasattr(activation, "generator"):
-                activation.generator = torch.Generator()
+                activation.generator = torch.Generator(device=device)
+            x = torch.linspace(-3, 3, 2 * width, dtype=dtype, device=device).reshape(2, width)
             with torch.no_grad():
-                out = activation(torch.linspace(-3, 3, 2 * width).reshape(2, width))
+                out = activation(x)
             if not torch.isfinite(out).all():
                 raise ValueError("it gives non-finite values")
 
@@ -252,9 +258,6 @@ def check_options(est, hidden: list[int]) -> None:
                                 "it sets how float32 matmuls compute")
     if est.cuda_graphs:
         _check_cuda_graphs_options(est)
-    if est.lr_scheduler is None and est.lr_scheduler_kwargs:
-        raise _invalid(est, "lr_scheduler_kwargs", "has no effect with lr_scheduler=None; "
-                       "name a scheduler or leave it None.")
     if est.solver == "lbfgs":
         for name in ("optimizer_kwargs", "lr_scheduler"):
             if getattr(est, name) is not None:
@@ -267,6 +270,16 @@ def check_options(est, hidden: list[int]) -> None:
             f"and learning_rate={est.learning_rate!r} both set the learning rate; use one of them.",
         )
     _probe_once(est, hidden)
+
+
+#: The parameters the probes read (with ``hidden_layer_sizes``): the options,
+#: what the optimizer maps from scikit-learn's, and the schedule's context.
+_PROBED = (
+    "activation", "activation_kwargs", "init", "init_kwargs", "solver", "optimizer_kwargs",
+    "lr_scheduler", "lr_scheduler_kwargs", "device", "compute_dtype", "learning_rate",
+    "learning_rate_init", "power_t", "max_iter", "early_stopping", "momentum",
+    "nesterovs_momentum", "beta_1", "beta_2", "epsilon", "alpha",
+)
 
 
 def _probe_once(est, hidden: list[int]) -> None:
@@ -289,8 +302,7 @@ def _probe_once(est, hidden: list[int]) -> None:
         or est.lr_scheduler is not None)
     if not (probe_activation or probe_init or probe_optimizer):
         return
-    key = repr((hidden, sorted((k, v) for k, v in vars(est).items()
-                               if not k.startswith("_") and not k.endswith("_"))))
+    key = repr((hidden, [getattr(est, name) for name in _PROBED]))
     if est.__dict__.get("_probed_options") == key:
         return
     if probe_activation:

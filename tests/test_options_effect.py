@@ -139,6 +139,34 @@ def test_callable_init_is_seeded_by_random_state_and_called_once_per_layer(iris)
     assert calls == [(5, 4), (3, 5)] * 3  # no extra call to try it out
 
 
+class _DrawingActivation(torch.nn.Module):
+    """An activation whose parameter is drawn from torch's global RNG."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.rand(1) + 0.5)
+
+    def forward(self, x):
+        return torch.relu(x) * self.scale
+
+
+def test_activation_class_draws_are_seeded_by_random_state(iris, monkeypatch):
+    X, y = iris
+    reseeded = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", reseeded.append)
+    state = torch.random.get_rng_state()
+    scales = [float(TorchMLPClassifier((5,), _DrawingActivation, max_iter=1, random_state=seed)
+                    .fit(X, y).module_.layers[1].scale) for seed in (0, 0, 1, 2)]
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert reseeded == []  # CUDA generators are not reseeded either
+    assert scales[0] == scales[1] and len(set(scales[1:])) == 3
+    # scikit-learn's initial weights do not depend on the activation's draws.
+    plain = TorchMLPClassifier((5,), max_iter=1, learning_rate_init=1e-12, random_state=0)
+    drawing = TorchMLPClassifier((5,), _DrawingActivation, max_iter=1, learning_rate_init=1e-12,
+                                 random_state=0)
+    assert_allclose(plain.fit(X, y).coefs_[0], drawing.fit(X, y).coefs_[0], atol=1e-9)
+
+
 def test_random_inits_zero_the_biases():
     for init in ("xavier_uniform", "kaiming_normal", "orthogonal", "normal"):
         module = MLPModule(4, (8,), 2, init=init, random_state=0)
@@ -602,3 +630,23 @@ def test_partial_fit_in_a_new_compute_dtype_resumes_as_after_a_pickle(
     assert live.loss_curve_ == loaded.loss_curve_
     for a, b in zip(live.coefs_, loaded.coefs_):
         assert_array_equal(a, b)
+
+
+def test_activation_kwargs_in_float64_train_in_float64(regression):
+    X, y = regression
+    est = TorchMLPRegressor(hidden_layer_sizes=(5,), activation=torch.nn.PReLU,
+                            activation_kwargs={"dtype": torch.float64},
+                            compute_dtype="float64", max_iter=3, random_state=0)
+    est.fit(X, y)
+    assert est.module_.layers[1].weight.dtype == torch.float64
+
+
+def test_asgd_state_saved_capturable_steps_on_the_cpu(iris):
+    # A model trained with ASGD on a GPU saves capturable=True with its state.
+    X, y = iris
+    est = TorchMLPClassifier((5,), solver="asgd", max_iter=2, random_state=0)
+    est.partial_fit(X, y, classes=np.unique(y))
+    est._optimizer.param_groups[0]["capturable"] = True  # as on CUDA
+    loaded = pickle.loads(pickle.dumps(est))
+    loaded.partial_fit(X, y)
+    assert loaded._optimizer.param_groups[0]["capturable"] is False

@@ -64,7 +64,6 @@ def _assert_unchanged(est, before):
         ({"lr_scheduler": "cosine", "lr_scheduler_kwargs": {"T_max": 0}},
          "The 'lr_scheduler_kwargs' parameter"),
         ({"lr_scheduler": torch.optim.lr_scheduler.LRScheduler}, "NotImplementedError"),
-        ({"lr_scheduler_kwargs": {"gamma": 0.5}}, "has no effect with lr_scheduler=None"),
         ({"activation": "prelu", "activation_kwargs": {"num_parameters": 7}},
          "Mismatch of parameter numbers"),
         ({"activation": "leaky_relu", "activation_kwargs": {"negative_slope": "x"}},
@@ -421,3 +420,34 @@ def test_no_hint_where_nothing_is_close():
     with pytest.raises(InvalidParameterError) as info:
         TorchMLPClassifier(activation="banana").fit(X, y)
     assert str(info.value).endswith("Got 'banana' instead.")
+
+
+def test_weights_may_be_negative_where_no_batch_sums_to_zero():
+    # scikit-learn trains on them; only a batch whose weights sum to zero fails.
+    from sklearn.neural_network import MLPClassifier
+
+    sw = np.ones(len(X))
+    sw[::10] = -0.5
+    for Estimator in (MLPClassifier, TorchMLPClassifier):
+        Estimator((5,), batch_size=1, max_iter=2, random_state=0).fit(X, y, sample_weight=sw)
+
+
+def test_scheduler_kwargs_are_ignored_without_a_scheduler():
+    # One grid may search lr_scheduler over None and a scheduler with its kwargs.
+    from sklearn.model_selection import GridSearchCV
+
+    est = TorchMLPClassifier((5,), max_iter=3, random_state=0,
+                             lr_scheduler_kwargs={"step_size": 1})
+    grid = GridSearchCV(est, {"lr_scheduler": [None, "step"]}, cv=2, error_score="raise")
+    grid.fit(X, y)
+    assert len(grid.cv_results_["mean_test_score"]) == 2
+
+
+def test_other_attributes_do_not_reach_the_option_checks():
+    class Unprintable:
+        def __repr__(self):
+            raise RuntimeError("no repr")
+
+    est = TorchMLPClassifier((5,), max_iter=2, lr_scheduler="step", random_state=0)
+    est.note = Unprintable()  # a user's own attribute, not a parameter
+    est.fit(X, y)
