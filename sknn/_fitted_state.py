@@ -5,6 +5,7 @@ the summary, and CPU-safe pickling.
 from __future__ import annotations
 
 import copy
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -190,8 +191,15 @@ class FittedNetworkMixin:
                 target.copy_(value)
         self._cache_float64_layers()
 
-    def summary(self):
-        """Layers, output shapes and parameter counts (like ``torchsummary``).
+    def summary(self, batch_size: int = -1):
+        """Layers, output shapes, parameter counts and memory (like ``torchsummary``).
+
+        Parameters
+        ----------
+        batch_size : int, default=-1
+            The first dimension of the output shapes, as ``torchsummary``'s
+            ``batch_size``: -1 for any (the memory estimates then count one
+            row), or the rows of a batch.
 
         Returns
         -------
@@ -200,7 +208,10 @@ class FittedNetworkMixin:
             give the numbers.
         """
         check_is_fitted(self)
-        return summarize(self.module_, self.n_features_in_)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or \
+                (batch_size < 1 and batch_size != -1):
+            raise ValueError(f"batch_size must be -1 or a positive integer, got {batch_size!r}.")
+        return summarize(self.module_, self.n_features_in_, int(batch_size))
 
     # ------------------------------------------------------------------
     # Pickling: CPU-only state, so a GPU-fitted model loads anywhere

@@ -17,6 +17,9 @@ class LayerRow:
     trainable: int
 
 
+_MB = 1024.0**2
+
+
 @dataclass(frozen=True)
 class ModelSummary:
     """Layers, output shapes and parameter counts of an :class:`~sknn.MLPModule`.
@@ -27,11 +30,23 @@ class ModelSummary:
     ----------
     rows : list of LayerRow
     total_params, trainable_params : int
+    input_mb, forward_backward_mb, params_mb : float
+        Memory estimates in MiB, as ``torchsummary`` makes them, in the
+        parameters' dtype: one batch of input; every layer's output, twice
+        (the forward pass and its gradient); the parameters.
     """
 
     rows: list
     total_params: int
     trainable_params: int
+    input_mb: float = 0.0
+    forward_backward_mb: float = 0.0
+    params_mb: float = 0.0
+
+    @property
+    def total_mb(self) -> float:
+        """The three estimates added up."""
+        return self.input_mb + self.forward_backward_mb + self.params_mb
 
     def __str__(self) -> str:
         line = "-" * 64
@@ -45,17 +60,23 @@ class ModelSummary:
             f"Trainable params: {self.trainable_params:,}",
             f"Non-trainable params: {self.total_params - self.trainable_params:,}",
             line,
+            f"Input size (MB): {self.input_mb:.2f}",
+            f"Forward/backward pass size (MB): {self.forward_backward_mb:.2f}",
+            f"Params size (MB): {self.params_mb:.2f}",
+            f"Estimated Total Size (MB): {self.total_mb:.2f}",
+            line,
         ]
         return "\n".join(out)
 
     __repr__ = __str__
 
 
-def summarize(module: nn.Module, n_features: int) -> ModelSummary:
+def summarize(module: nn.Module, n_features: int, batch_size: int = -1) -> ModelSummary:
     """Summarise a sequential MLP without running it.
 
     Output shapes follow from the layers (a ``Linear`` sets the width, every
-    other layer keeps it); ``-1`` stands for the batch dimension.
+    other layer keeps it); ``batch_size`` is their first dimension, ``-1``
+    (any) by default, which the memory estimates count as one row.
     """
     width = n_features
     rows = []
@@ -68,11 +89,20 @@ def summarize(module: nn.Module, n_features: int) -> ModelSummary:
         rows.append(
             LayerRow(
                 f"{kind}-{len(rows) + 1}",
-                (-1, width),
+                (batch_size, width),
                 sum(p.numel() for p in params),
                 sum(p.numel() for p in params if p.requires_grad),
             )
         )
     total = sum(p.numel() for p in module.parameters())
     trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
-    return ModelSummary(rows, total, trainable)
+    first = next(module.parameters(), None)
+    item = 4 if first is None else first.element_size()
+    batch = abs(batch_size)
+    outputs = sum(row.output_shape[1] for row in rows) * batch
+    return ModelSummary(
+        rows, total, trainable,
+        input_mb=n_features * batch * item / _MB,
+        forward_backward_mb=2 * outputs * item / _MB,
+        params_mb=total * item / _MB,
+    )

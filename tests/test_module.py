@@ -120,6 +120,28 @@ def test_summary_counts_every_parameter(Estimator, iris):
     assert "BatchNorm1d" in text and "Dropout" in text
 
 
+def test_summary_sizes_follow_torchsummary(iris):
+    # The lecture's phone-price network, as torchsummary prints it for a
+    # batch of 16: 36,740 parameters, "Params size (MB): 0.14".
+    X = np.random.RandomState(0).normal(size=(40, 20))
+    y = np.arange(40) % 4
+    est = TorchMLPClassifier((128, 256), max_iter=1, random_state=0).fit(X, y)
+    summary = est.summary(batch_size=16)
+    assert [row.output_shape for row in summary.rows] == [
+        (16, 128), (16, 128), (16, 256), (16, 256), (16, 4)]
+    assert summary.total_params == 36_740
+    mb = 1024**2
+    assert summary.params_mb == pytest.approx(36_740 * 4 / mb)
+    assert summary.input_mb == pytest.approx(20 * 16 * 4 / mb)
+    assert summary.forward_backward_mb == pytest.approx(2 * 16 * (128 * 2 + 256 * 2 + 4) * 4 / mb)
+    text = str(summary)
+    assert "[16, 128]" in text and "Params size (MB): 0.14" in text
+    assert "Estimated Total Size (MB): 0.24" in text
+    assert est.summary().rows[0].output_shape == (-1, 128)
+    with pytest.raises(ValueError, match="batch_size must be -1 or a positive integer"):
+        est.summary(batch_size=0)
+
+
 def test_summary_before_fit_raises_not_fitted():
     from sklearn.exceptions import NotFittedError
 
