@@ -66,6 +66,8 @@ def train_lbfgs(
         With ``reported`` (the loss as scikit-learn reports it) and
         ``records`` (one ``history_`` entry per iteration) added.
     """
+    if data.sw is not None and float(data.sw.sum()) == 0:  # one read per fit
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
     last = {}
     if numpy_gradient is not None:
         fun, x0 = _numpy_objective(numpy_gradient, data, last)

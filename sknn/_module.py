@@ -7,6 +7,7 @@ hand-written training loop or as the ``module`` of a skorch net.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
 from numbers import Real
@@ -135,14 +136,21 @@ def _uninitialized_linear(fan_in: int, fan_out: int, dtype, device) -> nn.Linear
     return layer
 
 
+_SIDE = threading.local()
+
+
 def _side_seed(rng: np.random.RandomState) -> int:
     """A seed that ``rng`` determines without drawing from it.
 
-    Read from a copy, so the draws of ``init="sklearn"`` (scikit-learn's
-    initial weights) stay as they are; the copy's second draw, because the
-    other schemes seed their generator with the first.
+    Read from a copy of its state, so the draws of ``init="sklearn"``
+    (scikit-learn's initial weights) stay as they are. The copy's second
+    draw: its first is ``rng``'s next, which a fit's dropout and RReLU
+    generator takes as its seed. The copy is one RandomState per thread: a
+    new one seeds itself from the operating system first (~100 us).
     """
-    side = np.random.RandomState()
+    side = getattr(_SIDE, "rng", None)
+    if side is None:
+        side = _SIDE.rng = np.random.RandomState(0)
     side.set_state(rng.get_state())
     side.randint(np.iinfo(np.int32).max)
     return int(side.randint(np.iinfo(np.int32).max))

@@ -255,7 +255,10 @@ class NumpyMLPGradient:
             data_loss = self._output_delta_and_loss(z, Y, D, buf, None) * inv
             np.multiply(D, inv, out=D)
         else:
-            inv = 1.0 / float(sw.sum())
+            total = float(sw.sum())
+            if total == 0:  # weights that cancel in the compute dtype
+                raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+            inv = 1.0 / total
             wn = (sw * inv)[:, None]
             data_loss = self._output_delta_and_loss(z, Y, D, buf, wn)
             np.multiply(D, wn, out=D)

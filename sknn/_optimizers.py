@@ -138,19 +138,19 @@ def make_optimizer(solver, params, est_params: dict, optimizer_kwargs: dict | No
 
 
 def asgd_follows_device(optimizer, solver, optimizer_kwargs: dict | None) -> None:
-    """After ``load_state_dict``: ASGD capturable exactly where
-    :func:`make_optimizer` makes it so (on CUDA, unless the user chose), and
-    its scalar state on the parameters' device, where torch's ASGD keeps it.
+    """After ``load_state_dict``: ASGD capturable as ``optimizer_kwargs`` says,
+    else exactly where :func:`make_optimizer` makes it so (on CUDA), and its
+    scalar state on the parameters' device, where torch's ASGD keeps it.
 
     The loaded groups carry the ``capturable`` of the device the state was
     saved from: a model trained on a GPU would not step on a CPU.
     """
     if solver != "asgd":
         return
+    chosen = (optimizer_kwargs or {}).get("capturable")
     for group in optimizer.param_groups:
-        if "capturable" not in (optimizer_kwargs or {}):
-            group["capturable"] = bool(group["params"]) and \
-                group["params"][0].device.type == "cuda"
+        on_cuda = bool(group["params"]) and group["params"][0].device.type == "cuda"
+        group["capturable"] = on_cuda if chosen is None else bool(chosen)
         for p in group["params"]:
             state = optimizer.state.get(p, {})
             for key in ("step", "eta", "mu"):

@@ -21,7 +21,7 @@ from sklearn.utils._param_validation import (
 from torch import nn
 
 from ._activations import ACTIVATIONS, make_activation
-from ._device import AUTOCAST_DTYPES, DTYPES, MATMUL_PRECISIONS, parse_device
+from ._device import AUTOCAST_DTYPES, DTYPES, MATMUL_PRECISIONS, parse_device, resolve_device
 from ._initializers import INITIALIZERS, InitContext, init_linear
 from ._module import NORMALIZATIONS
 from ._optimizers import OPTIMIZERS, make_optimizer
@@ -164,9 +164,12 @@ def _probe_activation(est, hidden: list[int]) -> None:
     ``approximate='foo'``, Softplus's ``beta=0`` (non-finite values). A
     user's class may draw from torch's global RNG: it is put back after.
     """
-    device = parse_device(est.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        return  # the fit says so, in its own words
+    try:
+        device = resolve_device(est.device)
+    except ValueError:
+        return  # an unusable device: the fit says so, in its own words
+    if device.type not in ("cpu", "cuda"):
+        device = torch.device("cpu")  # other backends: tried on the CPU
     # As the fit builds it: in the training dtype, on the training device.
     dtype = torch.float64 if est.solver == "lbfgs" else DTYPES[est.compute_dtype]
     with _blamed(est, "activation_kwargs", f"is not valid for activation={est.activation!r}"), \

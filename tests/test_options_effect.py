@@ -650,3 +650,8 @@ def test_asgd_state_saved_capturable_steps_on_the_cpu(iris):
     loaded = pickle.loads(pickle.dumps(est))
     loaded.partial_fit(X, y)
     assert loaded._optimizer.param_groups[0]["capturable"] is False
+    # A capturable the user chose is applied to the loaded state too.
+    loaded = pickle.loads(pickle.dumps(est))
+    loaded._optimizer_state["param_groups"][0]["capturable"] = True
+    loaded.set_params(optimizer_kwargs={"capturable": False}).partial_fit(X, y)
+    assert loaded._optimizer.param_groups[0]["capturable"] is False

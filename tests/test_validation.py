@@ -451,3 +451,25 @@ def test_other_attributes_do_not_reach_the_option_checks():
     est = TorchMLPClassifier((5,), max_iter=2, lr_scheduler="step", random_state=0)
     est.note = Unprintable()  # a user's own attribute, not a parameter
     est.fit(X, y)
+
+
+def test_weights_cancelling_in_float32_get_sklearns_error():
+    # They pass the float64 check, then sum to exactly 0 in float32.
+    sw = np.where(np.arange(len(X)) % 2, -1.0, 1.0 + 1e-9)
+    with pytest.raises(ZeroDivisionError, match="Weights sum to zero, can't be normalized"):
+        TorchMLPClassifier((4,), batch_size=2, shuffle=False, solver="sgd",
+                           max_iter=2).fit(X, y, sample_weight=sw)
+    sw = np.where(np.arange(len(X)) % 2, -1.0, 1.0)  # the whole set, for lbfgs
+    with pytest.raises(ZeroDivisionError, match="Weights sum to zero, can't be normalized"):
+        TorchMLPClassifier((4,), solver="lbfgs", max_iter=2).fit(X, y, sample_weight=sw)
+
+
+def test_an_unusable_device_is_reported_as_a_device_error():
+    class Act(torch.nn.Module):
+        def forward(self, x):
+            return torch.relu(x)
+
+    if torch.backends.mps.is_available():
+        pytest.skip("MPS is available here")
+    with pytest.raises(ValueError, match="MPS is not available"):
+        TorchMLPClassifier((4,), Act, device="mps", max_iter=1).fit(X, y)
