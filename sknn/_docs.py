@@ -11,12 +11,13 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
 """
 
 ACTIVATION = """\
-activation : str or torch.nn.Module subclass, default='relu'
+activation : str, torch.nn.Module subclass or list, default='relu'
     Activation of the hidden layers: scikit-learn's 'identity', 'logistic',
     'tanh', 'relu', and 'sigmoid' (= 'logistic'), 'leaky_relu', 'prelu',
     'rrelu', 'elu', 'selu', 'celu', 'gelu', 'silu', 'mish', 'softsign',
     'softplus', 'hardtanh', 'tanhshrink'; or a module class, instantiated
-    once per hidden layer with ``activation_kwargs``. 'rrelu' draws random
+    once per hidden layer with ``activation_kwargs``; or a list of them, one
+    per hidden layer (mixed activations train through autograd). 'rrelu' draws random
     slopes while training, so ``solver='lbfgs'`` refuses it.
 """
 
@@ -76,17 +77,21 @@ n_iter_no_change : int or np.inf, default=10
     least ``tol`` (training loss, or validation score with early stopping).
 max_fun : int, default=15000
     Maximum number of loss evaluations of 'lbfgs'.
-activation_kwargs : dict, default=None
-    Keyword arguments of the activation, e.g. ``{"negative_slope": 0.1}``.
-init : str or callable, default='sklearn'
+activation_kwargs : dict or list, default=None
+    Keyword arguments of the activation, e.g. ``{"negative_slope": 0.1}``;
+    a list gives one dict (or None) per hidden layer.
+init : str, callable or list, default='sklearn'
     Weight initialisation: 'sklearn' (scikit-learn's Glorot uniform, the same
     initial network as MLPClassifier for the same ``random_state``),
     'pytorch', 'xavier_uniform', 'xavier_normal', 'kaiming_uniform',
     'kaiming_normal', 'uniform', 'normal', 'trunc_normal', 'orthogonal',
     'zeros', 'ones', 'constant'; or a callable applied to each weight
-    tensor. Schemes with a gain use the activation's gain.
-init_kwargs : dict, default=None
-    Keyword arguments of the scheme, e.g. ``{"val": 0.5}`` for 'constant'.
+    tensor; or a list of them, one per layer, the output layer last.
+    Schemes with a gain use the gain of the activation after the layer
+    (the output layer: the last hidden layer's).
+init_kwargs : dict or list, default=None
+    Keyword arguments of the scheme, e.g. ``{"val": 0.5}`` for 'constant';
+    a list gives one dict (or None) per layer.
     A callable is applied to every layer's weights, the output layer's too;
     it may draw from torch's global RNG, which sknn seeds from
     ``random_state`` for the call and then restores.

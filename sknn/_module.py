@@ -20,6 +20,7 @@ from torch.nn import functional as F
 from ._activations import RReLU, make_activation
 from ._dropout_mask import dropout_mask
 from ._initializers import InitContext, init_linear
+from ._per_layer import layer_activations, layer_inits
 from ._pointwise import IDENTITY, pointwise_rule
 
 # The normalisation layers MLPModule builds (exact types: subclasses may differ).
@@ -188,16 +189,19 @@ class MLPModule(nn.Module):
         Units of each hidden layer; empty for a linear model.
     n_outputs : int
         Number of output units.
-    activation : str or type, default="relu"
+    activation : str, type or list, default="relu"
         A name from :data:`sknn._activations.ACTIVATIONS` or a ``torch.nn.Module``
-        subclass (one instance is created per hidden layer).
-    activation_kwargs : dict, default=None
-        Keyword arguments for the activation's constructor.
-    init : str or callable, default="sklearn"
+        subclass (one instance is created per hidden layer), or a list of
+        them, one per hidden layer.
+    activation_kwargs : dict or list, default=None
+        Keyword arguments for the activation's constructor (a list: one dict
+        or None per hidden layer).
+    init : str, callable or list, default="sklearn"
         A name from :data:`sknn._initializers.INITIALIZERS` or a callable applied
-        to each weight.
-    init_kwargs : dict, default=None
-        Keyword arguments for the initialisation scheme.
+        to each weight, or a list of them, one per layer, the output layer last.
+    init_kwargs : dict or list, default=None
+        Keyword arguments for the initialisation scheme (a list: one dict or
+        None per layer).
     dropout : float or sequence of float, default=0.0
         Dropout probability after each hidden layer's activation, one value
         for all or one per hidden layer.
@@ -239,35 +243,38 @@ class MLPModule(nn.Module):
         drops = _per_layer(dropout, len(hidden))
         units = [int(n_features), *hidden, int(n_outputs)]
         rng = _as_rng(random_state)
-        needs_torch_rng = not (
-            isinstance(init, str) and init in ("sklearn", "zeros", "ones", "constant")
+        inits = layer_inits(init, init_kwargs, activation, activation_kwargs, len(hidden))
+        needs_torch_rng = not all(
+            isinstance(scheme, str) and scheme in ("sklearn", "zeros", "ones", "constant")
+            for scheme, *_ in inits
         )
         generator = torch.Generator(device="cpu")
         if needs_torch_rng:
             generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        activations = layer_activations(activation, activation_kwargs, len(hidden))
         # A user's activation class or init callable may draw from torch's
         # global RNG: give it one seeded from random_state, then put it back.
-        user_code = callable(init) or not isinstance(activation, str)
+        user_code = any(callable(scheme) for scheme, *_ in inits) or \
+            any(not isinstance(act, str) for act, _ in activations)
         with _global_rng_seeded_by(_side_seed(rng) if user_code else None):
-            self.layers = self._layers(units, len(hidden), drops, activation, activation_kwargs,
-                                       normalization, dtype, device)
-            ctx = InitContext(activation, activation_kwargs, rng, generator)
-            for linear in self.linear_layers():
+            self.layers = self._layers(units, activations, drops, normalization, dtype, device)
+            for linear, (scheme, kwargs, act, act_kwargs) in zip(self.linear_layers(), inits):
+                ctx = InitContext(act, act_kwargs, rng, generator)
                 if linear.weight.device.type == "cpu":
-                    init_linear(linear, init, init_kwargs, ctx)
+                    init_linear(linear, scheme, kwargs, ctx)
                 else:
                     # Generators are per device; initialise on CPU, then copy over.
                     tmp = nn.utils.skip_init(
                         nn.Linear, linear.in_features, linear.out_features, dtype=dtype
                     )
-                    init_linear(tmp, init, init_kwargs, ctx)
+                    init_linear(tmp, scheme, kwargs, ctx)
                     with torch.no_grad():
                         linear.weight.copy_(tmp.weight)
                         linear.bias.copy_(tmp.bias)
 
     @staticmethod
-    def _layers(units, n_hidden, drops, activation, activation_kwargs, normalization, dtype,
-                device) -> nn.Sequential:
+    def _layers(units, activations, drops, normalization, dtype, device) -> nn.Sequential:
+        n_hidden = len(activations)
         layers: list[nn.Module] = []
         for i, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:])):
             layers.append(_uninitialized_linear(fan_in, fan_out, dtype, device))
@@ -279,7 +286,7 @@ class MLPModule(nn.Module):
                 layers.append(nn.LayerNorm(fan_out, dtype=dtype, device=device))
             elif normalization is not None:
                 raise ValueError(f"Unknown normalization {normalization!r}.")
-            layers.append(make_activation(activation, activation_kwargs).to(device, dtype))
+            layers.append(make_activation(*activations[i]).to(device, dtype))
             if drops[i] > 0:
                 layers.append(Dropout(drops[i]))
         return nn.Sequential(*layers)

@@ -25,6 +25,7 @@ from ._device import AUTOCAST_DTYPES, DTYPES, MATMUL_PRECISIONS, parse_device, r
 from ._initializers import INITIALIZERS, InitContext, init_linear
 from ._module import NORMALIZATIONS
 from ._optimizers import OPTIMIZERS, make_optimizer
+from ._per_layer import is_per_layer, layer_activations, layer_inits, per_layer
 from ._schedulers import SCHEDULERS, make_schedule
 
 
@@ -48,7 +49,8 @@ class _SubclassOf(Options):
 
 PARAMETER_CONSTRAINTS: dict = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-    "activation": [StrOptions(set(ACTIVATIONS)), _SubclassOf(nn.Module, "torch.nn.Module")],
+    "activation": [StrOptions(set(ACTIVATIONS)), _SubclassOf(nn.Module, "torch.nn.Module"),
+                   list, tuple],
     "solver": [
         StrOptions(set(OPTIMIZERS)),
         _SubclassOf(torch.optim.Optimizer, "torch.optim.Optimizer"),
@@ -73,9 +75,9 @@ PARAMETER_CONSTRAINTS: dict = {
     "epsilon": [Interval(Real, 0, None, closed="neither")],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
     "max_fun": [Interval(Integral, 1, None, closed="left")],
-    "activation_kwargs": [dict, None],
-    "init": [StrOptions(set(INITIALIZERS)), callable],
-    "init_kwargs": [dict, None],
+    "activation_kwargs": [dict, list, tuple, None],
+    "init": [StrOptions(set(INITIALIZERS)), callable, list, tuple],
+    "init_kwargs": [dict, list, tuple, None],
     "optimizer_kwargs": [dict, None],
     "lr_scheduler": [
         StrOptions(set(SCHEDULERS)),
@@ -172,28 +174,40 @@ def _probe_activation(est, hidden: list[int]) -> None:
         device = torch.device("cpu")  # other backends: tried on the CPU
     # As the fit builds it: in the training dtype, on the training device.
     dtype = torch.float64 if est.solver == "lbfgs" else DTYPES[est.compute_dtype]
-    with _blamed(est, "activation_kwargs", f"is not valid for activation={est.activation!r}"), \
+    layers = layer_activations(est.activation, est.activation_kwargs, len(hidden))
+    tried = set()
+    for (name, kwargs), width in zip(layers, hidden):
+        key = (repr(name), repr(kwargs), width)
+        if key not in tried:
+            tried.add(key)
+            _probe_one_activation(est, name, kwargs, width, device, dtype)
+
+
+def _probe_one_activation(est, name, kwargs, width, device, dtype) -> None:
+    """Build one hidden layer's activation and run it on two rows of its width."""
+    with _blamed(est, "activation_kwargs", f"is not valid for activation={name!r}"), \
             torch.random.fork_rng(devices=[]):
-        for width in sorted(set(hidden)):
-            activation = make_activation(est.activation, est.activation_kwargs).to(device, dtype)
-            # Registry activations run as in training, RReLU with its own
-            # generator; a user's class runs in eval mode, where a random
-            # layer would not draw from the global torch RNG.
-            activation.train(isinstance(est.activation, str))
-            if hasattr(activation, "generator"):
-                activation.generator = torch.Generator(device=device)
-            x = torch.linspace(-3, 3, 2 * width, dtype=dtype, device=device).reshape(2, width)
-            with torch.no_grad():
-                out = activation(x)
-            if not torch.isfinite(out).all():
-                raise ValueError("it gives non-finite values")
+        activation = make_activation(name, kwargs).to(device, dtype)
+        # Registry activations run as in training, RReLU with its own
+        # generator; a user's class runs in eval mode, where a random
+        # layer would not draw from the global torch RNG.
+        activation.train(isinstance(name, str))
+        if hasattr(activation, "generator"):
+            activation.generator = torch.Generator(device=device)
+        x = torch.linspace(-3, 3, 2 * width, dtype=dtype, device=device).reshape(2, width)
+        with torch.no_grad():
+            out = activation(x)
+        if not torch.isfinite(out).all():
+            raise ValueError("it gives non-finite values")
 
 
 def _draws_slopes(est) -> bool:
-    """Whether the activation is an RReLU, which draws random slopes in training."""
-    cls = ACTIVATIONS[est.activation].factory if isinstance(est.activation, str) \
-        else est.activation
-    return isinstance(cls, type) and issubclass(cls, nn.RReLU)
+    """Whether an activation is an RReLU, which draws random slopes in training."""
+    for name in per_layer(est.activation, 1):
+        cls = ACTIVATIONS[name].factory if isinstance(name, str) else name
+        if isinstance(cls, type) and issubclass(cls, nn.RReLU):
+            return True
+    return False
 
 
 def _check_signature(est, init, kwargs: dict) -> None:
@@ -224,18 +238,56 @@ def _invalid(est, name: str, detail: str) -> InvalidParameterError:
     return InvalidParameterError(f"The {name!r} parameter of {type(est).__name__} {detail}")
 
 
+def _layer_inits(est, hidden: list[int]) -> list[tuple]:
+    return layer_inits(est.init, est.init_kwargs, est.activation, est.activation_kwargs,
+                       len(hidden))
+
+
+def _check_per_layer(est, hidden: list[int]) -> None:
+    """Lists of activations and initialisations: their lengths and entries."""
+    n_hidden, n_layers = len(hidden), len(hidden) + 1
+    for name, per, n, what in [
+        ("activation", est.activation, n_hidden, "hidden layer"),
+        ("activation_kwargs", est.activation_kwargs, n_hidden, "hidden layer"),
+        ("init", est.init, n_layers, "layer, the output layer last"),
+        ("init_kwargs", est.init_kwargs, n_layers, "layer, the output layer last"),
+    ]:
+        if is_per_layer(per) and len(per) != n:
+            raise _invalid(est, name, f"as a list needs one entry per {what} ({n}); "
+                           f"got {len(per)}.")
+    if is_per_layer(est.activation):
+        for entry in est.activation:
+            if not (isinstance(entry, str) and entry in ACTIVATIONS) and not (
+                    isinstance(entry, type) and issubclass(entry, nn.Module)):
+                raise _invalid(est, "activation", f"entries must be among "
+                               f"{sorted(ACTIVATIONS)} or torch.nn.Module subclasses; got "
+                               f"{entry!r}.")
+    if is_per_layer(est.init):
+        for entry in est.init:
+            if not (isinstance(entry, str) and entry in INITIALIZERS) and not (
+                    callable(entry) and not isinstance(entry, str)):
+                raise _invalid(est, "init", f"entries must be among {sorted(INITIALIZERS)} "
+                               f"or callables; got {entry!r}.")
+    for name in ("activation_kwargs", "init_kwargs"):
+        per = getattr(est, name)
+        if is_per_layer(per) and not all(e is None or isinstance(e, dict) for e in per):
+            raise _invalid(est, name, f"entries must be dicts or None; got {per!r}.")
+
+
 def check_options(est, hidden: list[int]) -> None:
     """Check the options scikit-learn's constraints cannot express.
 
     Try every option's keyword arguments on a throw-away object, so a
     mistake fails here, before any training, in scikit-learn's words.
     """
-    if isinstance(est.init, str):
-        missing = set(INITIALIZERS[est.init].required) - set(est.init_kwargs or {})
-        if missing:
-            raise _invalid(
-                est, "init_kwargs", f"must give {sorted(missing)} for init={est.init!r}."
-            )
+    _check_per_layer(est, hidden)
+    for scheme, kwargs, *_ in _layer_inits(est, hidden):
+        if isinstance(scheme, str):
+            missing = set(INITIALIZERS[scheme].required) - set(kwargs or {})
+            if missing:
+                raise _invalid(
+                    est, "init_kwargs", f"must give {sorted(missing)} for init={scheme!r}."
+                )
     if not np.isscalar(est.dropout):
         try:
             drops = np.asarray(est.dropout, dtype=float)
@@ -292,14 +344,17 @@ def _probe_once(est, hidden: list[int]) -> None:
     each). The rest is tried once per set of parameters: the probes cost up
     to ~200 us, as much as a ``partial_fit`` call on one row.
     """
-    probe_activation = bool(est.activation_kwargs) or not isinstance(est.activation, str)
+    probe_activation = any(kwargs or not isinstance(name, str) for name, kwargs in
+                           layer_activations(est.activation, est.activation_kwargs, len(hidden)))
     # A callable init is not called: that has effects a fit would see (its
     # own state, torch's global RNG); its keyword arguments are checked
     # against its signature, and other errors come from the fit's own call,
     # before training, which leaves the estimator as it was.
-    if est.init_kwargs and callable(est.init):
-        _check_signature(est, est.init, est.init_kwargs)
-    probe_init = bool(est.init_kwargs) and isinstance(est.init, str)
+    inits = _layer_inits(est, hidden)
+    for scheme, kwargs, *_ in inits:
+        if kwargs and callable(scheme):
+            _check_signature(est, scheme, kwargs)
+    probe_init = any(kwargs and isinstance(scheme, str) for scheme, kwargs, *_ in inits)
     probe_optimizer = est.solver != "lbfgs" and (
         not isinstance(est.solver, str) or bool(est.optimizer_kwargs)
         or est.lr_scheduler is not None)
@@ -310,13 +365,13 @@ def _probe_once(est, hidden: list[int]) -> None:
         return
     if probe_activation:
         _probe_activation(est, hidden)
-    if probe_init:
-        with _blamed(est, "init_kwargs", f"is not valid for init={est.init!r}"):
-            ctx = InitContext(
-                est.activation, est.activation_kwargs, np.random.RandomState(0), torch.Generator()
-            )
+    for scheme, kwargs, act, act_kwargs in inits if probe_init else ():
+        if not (kwargs and isinstance(scheme, str)):
+            continue
+        with _blamed(est, "init_kwargs", f"is not valid for init={scheme!r}"):
+            ctx = InitContext(act, act_kwargs, np.random.RandomState(0), torch.Generator())
             # skip_init: a plain Linear would draw from torch's global RNG.
-            init_linear(nn.utils.skip_init(nn.Linear, 3, 2), est.init, est.init_kwargs, ctx)
+            init_linear(nn.utils.skip_init(nn.Linear, 3, 2), scheme, kwargs, ctx)
     if probe_optimizer:
         _probe_optimizer(est)
     est._probed_options = key

@@ -655,3 +655,41 @@ def test_asgd_state_saved_capturable_steps_on_the_cpu(iris):
     loaded._optimizer_state["param_groups"][0]["capturable"] = True
     loaded.set_params(optimizer_kwargs={"capturable": False}).partial_fit(X, y)
     assert loaded._optimizer.param_groups[0]["capturable"] is False
+
+
+# ---------------------------------------------------------------------------
+# Per-layer activations and initialisations
+def test_per_layer_activations_and_inits_build_the_lectures_network():
+    # The lectures' first network: Xavier then a sigmoid, Kaiming then a ReLU.
+    module = MLPModule(3, (3, 2), 2, activation=["logistic", "relu"],
+                       init=["xavier_normal", "kaiming_normal", "constant"],
+                       init_kwargs=[None, None, {"val": 0.5}], random_state=0)
+    kinds = [type(m).__name__ for m in module.layers]
+    assert kinds == ["Linear", "Sigmoid", "Linear", "ReLU", "Linear"]
+    first, second, out = module.linear_layers()
+    assert (out.weight == 0.5).all() and (out.bias == 0).all()
+    # Each scheme with its own layer's gain: the same draws as the scheme alone.
+    alone = MLPModule(3, (3, 2), 2, activation="logistic", init="xavier_normal", random_state=0)
+    assert_array_equal(first.weight.detach(), alone.linear_layers()[0].weight.detach())
+    assert not torch.equal(second.weight, alone.linear_layers()[1].weight)
+
+
+def test_per_layer_lists_of_one_value_train_as_that_value(iris):
+    X, y = iris
+    fits = [TorchMLPClassifier((8, 6), activation=act, init=init, max_iter=15,
+                               random_state=0).fit(X, y)
+            for act, init in [("tanh", "xavier_uniform"),
+                              (["tanh", "tanh"], ["xavier_uniform"] * 3)]]
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+
+
+def test_mixed_activations_train_through_autograd_and_predict_as_the_module(iris):
+    X, y = iris
+    est = TorchMLPClassifier((8, 6), activation=["logistic", "relu"], learning_rate_init=0.01,
+                             max_iter=200, random_state=0).fit(X, y)
+    assert est.score(X, y) > 0.95
+    scores = est.module_(torch.as_tensor(X, dtype=torch.float32))
+    assert_allclose(est.predict_proba(X), torch.softmax(scores, 1).detach().numpy(), atol=1e-6)
+    loaded = pickle.loads(pickle.dumps(est))
+    assert_array_equal(loaded.predict(X), est.predict(X))
+    assert est.get_params()["activation"] == ["logistic", "relu"]
