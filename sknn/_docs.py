@@ -17,7 +17,7 @@ activation : str, torch.nn.Module subclass or list, default='relu'
     'rrelu', 'elu', 'selu', 'celu', 'gelu', 'silu', 'mish', 'softsign',
     'softplus', 'hardtanh', 'tanhshrink'; or a module class, instantiated
     once per hidden layer with ``activation_kwargs``; or a list of them, one
-    per hidden layer (mixed activations train through autograd). 'rrelu' draws random
+    per hidden layer (most mixes train through autograd). 'rrelu' draws random
     slopes while training, so ``solver='lbfgs'`` refuses it.
 """
 

@@ -64,6 +64,7 @@ from ._params import (
     hidden_sizes,
     schedule_context,
 )
+from ._per_layer import per_layer
 from ._progress import Reporter
 from ._schedulers import make_schedule
 from ._suggest import suggestion
@@ -387,8 +388,10 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         the same for every layer option: a new network with the new layers,
         the trained linear weights (and normalisation parameters, if kept).
         """
-        if _same(self._module_options, self._layer_options()):
-            return
+        n_hidden = len(hidden)
+        if _same(_per_layer_options(self._module_options, n_hidden),
+                 _per_layer_options(self._layer_options(), n_hidden)):
+            return  # the same layers, however spelled ("prelu" or ["prelu", "prelu"])
         old = self.module_
         # The new layers' initial draws are all overwritten (linear weights)
         # or not random (normalisation, PReLU); a RandomState of their own
@@ -400,6 +403,12 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             for target, source in zip(new.linear_layers(), old.linear_layers()):
                 target.weight.copy_(source.weight)
                 target.bias.copy_(source.bias)
+            # A layer whose activation kept its class keeps its learned
+            # parameters (PReLU's slopes) when another layer's changes.
+            for target, source in zip(new.hidden_activations(), old.hidden_activations()):
+                if type(target) is type(source) and [p.shape for p in target.parameters()] \
+                        == [p.shape for p in source.parameters()]:
+                    target.load_state_dict(source.state_dict())
         old_norms = [m for m in old.layers if isinstance(m, (nn.BatchNorm1d, nn.LayerNorm))]
         new_norms = [m for m in new.layers if isinstance(m, (nn.BatchNorm1d, nn.LayerNorm))]
         same_norms = [type(m) for m in old_norms] == [type(m) for m in new_norms]
@@ -781,6 +790,19 @@ def _supported_layers(plain, weights) -> bool:
     return all(m is None or supports_norm(m) for m in plain.norms) and all(
         m is None or supports_leaky_relu(m, w.shape[0])
         for m, w in zip(plain.leaky_relus, weights))
+
+
+def _per_layer_options(options: dict, n_hidden: int) -> dict:
+    """Layer options with one entry per hidden layer, so that equal layers
+    compare equal however they were given."""
+    try:
+        return {**options,
+                "activation": per_layer(options["activation"], n_hidden),
+                "activation_kwargs": per_layer(options["activation_kwargs"], n_hidden),
+                "dropout": np.broadcast_to(np.asarray(options["dropout"], dtype=float),
+                                           (n_hidden,)).tolist()}
+    except ValueError:  # lengths the options check refuses: compare as given
+        return options
 
 
 def _same(a, b) -> bool:

@@ -389,6 +389,18 @@ class MLPModule(nn.Module):
                 found[-1] = m
         return found[:-1]
 
+    def hidden_activations(self) -> list:
+        """Per hidden layer, its activation module (the module after its
+        ``Linear`` and normalisation)."""
+        found, after_linear = [], False
+        for m in self.layers:
+            if isinstance(m, nn.Linear):
+                after_linear = True
+            elif after_linear and type(m) not in _NORMS:
+                found.append(m)
+                after_linear = False
+        return found
+
     def has_random_layers(self) -> bool:
         """Whether training draws random numbers (dropout or RReLU)."""
         return any(

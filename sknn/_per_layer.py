@@ -15,14 +15,26 @@ def is_per_layer(value) -> bool:
     return isinstance(value, (list, tuple))
 
 
-def per_layer(value, n: int) -> list:
-    """``value`` as ``n`` per-layer entries (one value repeated, or the list)."""
-    return list(value) if is_per_layer(value) else [value] * n
+def per_layer(value, n: int, name: str = "value") -> list:
+    """``value`` as ``n`` per-layer entries (one value repeated, or the list).
+
+    Raises
+    ------
+    ValueError
+        For a list of another length.
+    """
+    if not is_per_layer(value):
+        return [value] * n
+    if len(value) != n:
+        raise ValueError(f"{name} has {len(value)} entries for {n} layers; give one value, "
+                         "or one per layer.")
+    return list(value)
 
 
 def layer_activations(activation, activation_kwargs, n_hidden: int) -> list[tuple]:
     """``(activation, kwargs)`` of each hidden layer."""
-    return list(zip(per_layer(activation, n_hidden), per_layer(activation_kwargs, n_hidden)))
+    return list(zip(per_layer(activation, n_hidden, "activation"),
+                    per_layer(activation_kwargs, n_hidden, "activation_kwargs")))
 
 
 def layer_inits(init, init_kwargs, activation, activation_kwargs,
@@ -41,4 +53,5 @@ def layer_inits(init, init_kwargs, activation, activation_kwargs,
     acts = acts + [acts[-1]]
     n_layers = n_hidden + 1
     return [(scheme, kwargs, act, act_kwargs) for (scheme, kwargs), (act, act_kwargs)
-            in zip(zip(per_layer(init, n_layers), per_layer(init_kwargs, n_layers)), acts)]
+            in zip(zip(per_layer(init, n_layers, "init"),
+                       per_layer(init_kwargs, n_layers, "init_kwargs")), acts)]

@@ -693,3 +693,28 @@ def test_mixed_activations_train_through_autograd_and_predict_as_the_module(iris
     loaded = pickle.loads(pickle.dumps(est))
     assert_array_equal(loaded.predict(X), est.predict(X))
     assert est.get_params()["activation"] == ["logistic", "relu"]
+
+
+def test_module_refuses_per_layer_lists_of_the_wrong_length():
+    for kwargs in [{"activation": ["relu"]}, {"activation_kwargs": [None, None, None]},
+                   {"init": ["zeros"]}, {"init_kwargs": [None]}]:
+        with pytest.raises(ValueError, match="entries for"):
+            MLPModule(3, (4, 5), 2, **kwargs)
+
+
+def test_warm_start_keeps_prelu_slopes_across_equal_spellings_and_other_layers(iris):
+    X, y = iris
+    est = TorchMLPClassifier((5, 4), activation=["prelu", "prelu"], learning_rate_init=0.05,
+                             random_state=0)
+    for _ in range(10):
+        est.partial_fit(X, y, classes=[0, 1, 2])
+    module = est.module_
+    est.set_params(activation="prelu").partial_fit(X, y)  # the same layers: no rebuild
+    assert est.module_ is module
+    trained = float(est.module_.hidden_activations()[0].weight)
+    # A rebuild (the second layer changes), with a step too small to move anything.
+    est.set_params(activation=["prelu", "tanh"], learning_rate_init=1e-12).partial_fit(X, y)
+    assert est.module_ is not module
+    first = est.module_.hidden_activations()[0]
+    assert isinstance(first, torch.nn.PReLU)
+    assert float(first.weight) == pytest.approx(trained, abs=1e-6)  # not PReLU's 0.25
