@@ -49,7 +49,7 @@ from ._engine import (
 )
 from ._fast_mlp import EXTRA_LOSSES, ManualMLPGrad, adam_steps_to_device, make_fast_step
 from ._fast_mlp import OUTPUTS as FAST_OUTPUTS
-from ._fitted_state import FittedNetworkMixin, _to_cpu
+from ._fitted_state import FittedNetworkMixin, park_optimizer
 from ._lbfgs import train_lbfgs
 from ._losses import LOSSES, make_loss
 from ._module import MLPModule
@@ -298,7 +298,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         if not _placed([*params, *buffers], device, dtype):  # Module.to walks every module
             self.module_.to(device=device, dtype=dtype)
             params = list(self.module_.parameters())
-            self._park_optimizer()
+            # The optimizer's moments would stay where the module was.
+            park_optimizer(self.__dict__)
         self.device_ = device
 
         loss_fn = make_loss(self._loss_name(), Y.shape[1], **self._loss_kwargs())
@@ -416,33 +417,17 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             for target, source in zip(new_norms, old_norms):
                 target.load_state_dict(source.state_dict())
         self.module_ = new
-        optimizer = self.__dict__.pop("_optimizer", None)
-        schedule = self.__dict__.pop("_schedule", None)
+        # Where every parameter carried over (a new activation, a new dropout
+        # rate), the next partial_fit resumes the optimizer's state on the new
+        # module, as scikit-learn's optimizer keeps its velocities when only
+        # the activation changes (an unpickled model's saved state maps onto
+        # it the same way); else that state belongs to parameters now gone.
+        park_optimizer(self.__dict__)
         carried = same_norms and (
             [p.shape for p in old.parameters()] == [p.shape for p in new.parameters()])
         if not carried:
-            # The optimizer's state belongs to parameters that are gone.
             self.__dict__.pop("_optimizer_state", None)
             self.__dict__.pop("_schedule_state", None)
-        elif optimizer is not None:
-            # Every parameter carried over (a new activation without learned
-            # slopes, a new dropout rate): the next partial_fit resumes the
-            # optimizer's state on the new module, as scikit-learn's optimizer
-            # keeps its velocities when only the activation changes. (An
-            # unpickled model's saved state maps onto it the same way.)
-            self._optimizer_state = optimizer.state_dict()
-            self._schedule_state = schedule.state_dict()
-
-    def _park_optimizer(self):
-        """Keep a live optimizer's state as a pickle would (on the CPU), for
-        the next ``partial_fit`` to load onto the module's new device and
-        dtype: its moments would otherwise stay where the module was."""
-        optimizer = self.__dict__.pop("_optimizer", None)
-        schedule = self.__dict__.pop("_schedule", None)
-        self.__dict__.pop("_numpy_step", None)  # holds the old dtype's arrays
-        if optimizer is not None:
-            self._optimizer_state = _to_cpu(optimizer.state_dict())
-            self._schedule_state = schedule.state_dict()
 
     def _check_architecture(self, X, Y, hidden):
         current = [layer.out_features for layer in self.module_.linear_layers()[:-1]]

@@ -223,13 +223,8 @@ class FittedNetworkMixin:
         if module is not None:
             state["module_"] = copy.deepcopy(module).to("cpu")
             state["device_"] = torch.device("cpu")
-        optimizer = state.pop("_optimizer", None)
-        schedule = state.pop("_schedule", None)
-        if optimizer is not None:
-            state["_optimizer_state"] = _to_cpu(optimizer.state_dict())
-            state["_schedule_state"] = schedule.state_dict()
+        park_optimizer(state)
         state.pop("_float64_layers", None)  # rebuilt by __setstate__
-        state.pop("_numpy_step", None)  # a cache of training arrays, rebuilt by training
         # The stopper's best weights live only during a call (sknn._engine), so
         # it holds no tensors here.
         return state
@@ -257,6 +252,20 @@ def _in_chunks(fn, X, step):
     if X.shape[0] <= step:
         return fn(X)
     return np.concatenate([fn(X[start : start + step]) for start in range(0, X.shape[0], step)])
+
+
+def park_optimizer(state: dict) -> None:
+    """Replace a live optimizer and schedule in ``state`` (an estimator's
+    ``__dict__``, or the copy a pickle takes) by their state dicts, on the
+    CPU: what the next ``partial_fit`` loads onto the module, wherever it is
+    then and in whatever dtype. The numpy step, a cache of training arrays,
+    goes too; training rebuilds it."""
+    optimizer = state.pop("_optimizer", None)
+    schedule = state.pop("_schedule", None)
+    state.pop("_numpy_step", None)
+    if optimizer is not None:
+        state["_optimizer_state"] = _to_cpu(optimizer.state_dict())
+        state["_schedule_state"] = schedule.state_dict()
 
 
 def _to_cpu(obj):

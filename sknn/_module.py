@@ -240,7 +240,7 @@ class MLPModule(nn.Module):
         super().__init__()
         device = torch.device("cpu" if device is None else device)
         hidden = [int(h) for h in hidden_layer_sizes]
-        drops = _per_layer(dropout, len(hidden))
+        drops = _dropout_rates(dropout, len(hidden))
         units = [int(n_features), *hidden, int(n_outputs)]
         rng = _as_rng(random_state)
         inits = layer_inits(init, init_kwargs, activation, activation_kwargs, len(hidden))
@@ -408,7 +408,7 @@ class MLPModule(nn.Module):
         )
 
 
-def _per_layer(value, n_hidden: int) -> list[float]:
+def _dropout_rates(value, n_hidden: int) -> list[float]:
     if isinstance(value, Real):
         return [float(value)] * n_hidden
     values = [float(v) for v in value]

@@ -365,9 +365,9 @@ def _probe_once(est, hidden: list[int]) -> None:
         return
     if probe_activation:
         _probe_activation(est, hidden)
-    for scheme, kwargs, act, act_kwargs in inits if probe_init else ():
+    for scheme, kwargs, act, act_kwargs in inits:
         if not (kwargs and isinstance(scheme, str)):
-            continue
+            continue  # a callable's kwargs were checked against its signature above
         with _blamed(est, "init_kwargs", f"is not valid for init={scheme!r}"):
             ctx = InitContext(act, act_kwargs, np.random.RandomState(0), torch.Generator())
             # skip_init: a plain Linear would draw from torch's global RNG.

@@ -14,7 +14,7 @@ import re
 #: Other spellings, normalised by :func:`_normal`, of the registries' names.
 ALIASES: dict[str, dict[str, str]] = {
     "activation": {
-        "sigmoid": "logistic", "leakyrelu": "leaky_relu", "swish": "silu",
+        "swish": "silu",
         "linear": "identity", "none": "identity",
     },
     "solver": {"lbfgsb": "lbfgs", "adamweightdecay": "adamw"},
@@ -34,7 +34,7 @@ ALIASES: dict[str, dict[str, str]] = {
         "henormal": "kaiming_normal", "heuniform": "kaiming_uniform",
         "glorotnormal": "xavier_normal", "glorotuniform": "xavier_uniform",
         "kaiming": "kaiming_uniform", "xavier": "xavier_uniform", "default": "pytorch",
-        "torch": "pytorch", "truncnormal": "trunc_normal", "truncatednormal": "trunc_normal",
+        "torch": "pytorch", "truncatednormal": "trunc_normal",
     },
     "normalization": {
         "batchnorm": "batch", "batchnorm1d": "batch", "bn": "batch",
