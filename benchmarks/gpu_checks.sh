@@ -35,8 +35,9 @@ timeout "${SMALL_LIMIT:-90}" $PY benchmarks/bench_gpu.py --rows 200000 --hidden 
     --batch 512 --epochs 2 --no-update-probe 2>&1 | tee "$OUT/bench_gpu_small.txt"
 
 echo "== tests on CUDA"
-timeout "${TEST_LIMIT:-180}" $PY -m pytest -q -n "${WORKERS:-8}" -m "not docs" \
+# -v names each test as it ends, so a run cut short by its limit still says which failed.
+timeout "${TEST_LIMIT:-180}" $PY -m pytest -v -n "${WORKERS:-8}" -m "not docs" \
     -p no:cacheprovider --durations=15 -o addopts="-rfE" \
     ${TESTS:-tests} > "$OUT/pytest.txt" 2>&1
-echo "pytest exit: $?"
-grep -E "^(FAILED|ERROR)|passed|failed" "$OUT/pytest.txt" | cut -c1-300 | tail -60
+echo "pytest exit: $? (124: cut short by its limit)"
+grep -E "^(FAILED|ERROR)|(FAILED|ERROR) tests/|passed|failed" "$OUT/pytest.txt" | sort -u | cut -c1-300 | tail -60
