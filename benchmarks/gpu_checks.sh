@@ -40,4 +40,4 @@ timeout "${TEST_LIMIT:-180}" $PY -m pytest -v -n "${WORKERS:-8}" -m "not docs" \
     -p no:cacheprovider --durations=15 -o addopts="-rfE" \
     ${TESTS:-tests} > "$OUT/pytest.txt" 2>&1
 echo "pytest exit: $? (124: cut short by its limit)"
-grep -E "^(FAILED|ERROR)|(FAILED|ERROR) tests/|passed|failed" "$OUT/pytest.txt" | sort -u | cut -c1-300 | tail -60
+grep -E "^(FAILED|ERROR)|(FAILED|ERROR) +tests/|^=+ .*(passed|failed|error)" "$OUT/pytest.txt" | sort -u | cut -c1-300 | tail -60
