@@ -107,7 +107,7 @@ def test_coefs_refuse_in_place_edits_and_assignment_reaches_every_predict(dtype)
     np.testing.assert_allclose(est.predict_proba(X.astype(np.float32)), est.predict_proba(X),
                                atol=1e-6)  # float32 against float64 arithmetic
     np.testing.assert_array_equal(est.intercepts_[-1],
-                                  est.module_.linear_layers()[-1].bias.detach().numpy())
+                                  est.module_.linear_layers()[-1].bias.detach().cpu().numpy())
 
 
 def test_fitted_attributes_like_sklearn():

@@ -11,6 +11,8 @@ import sknn._estimator_base as base
 from sknn import TorchMLPClassifier, TorchMLPRegressor
 from sknn._numpy_mlp import NumpyMLPStep
 
+pytestmark = pytest.mark.usefixtures("cpu_only")  # the numpy step runs on the CPU only
+
 rng = np.random.RandomState(0)
 X = rng.normal(size=(90, 5))
 y_reg = X @ rng.normal(size=5)

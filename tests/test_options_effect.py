@@ -382,9 +382,9 @@ def test_lbfgs_batch_norm_statistics_are_the_datas_at_the_solution(iris):
                              random_state=0, compute_dtype="float64").fit(X, y)
     linear, norm = est.module_.layers[0], est.module_.layers[1]
     with torch.no_grad():
-        h = linear(torch.as_tensor(X))
-    assert_allclose(norm.running_mean.numpy(), h.mean(0).numpy(), rtol=1e-10, atol=1e-12)
-    assert_allclose(norm.running_var.numpy(), h.var(0, unbiased=True).numpy(), rtol=1e-10)
+        h = linear(torch.as_tensor(X, device=est.device_)).cpu()
+    assert_allclose(norm.running_mean.cpu().numpy(), h.mean(0).numpy(), rtol=1e-10, atol=1e-12)
+    assert_allclose(norm.running_var.cpu().numpy(), h.var(0, unbiased=True).numpy(), rtol=1e-10)
     assert norm.momentum == 0.1  # as built
 
 
@@ -496,7 +496,8 @@ def test_a_new_loss_brings_its_output_activation(counts, incremental):
     est.set_params(loss="poisson")
     (est.partial_fit if incremental else est.fit)(X, y)
     assert est.out_activation_ == "exp"
-    z = est.module_(torch.as_tensor(X, dtype=torch.float32)).detach().numpy().ravel()
+    z = est.module_(torch.as_tensor(X, dtype=torch.float32, device=est.device_))
+    z = z.detach().cpu().numpy().ravel()
     assert_allclose(est.predict(X), np.exp(z), rtol=1e-5)
 
 
@@ -641,7 +642,7 @@ def test_activation_kwargs_in_float64_train_in_float64(regression):
     assert est.module_.layers[1].weight.dtype == torch.float64
 
 
-def test_asgd_state_saved_capturable_steps_on_the_cpu(iris):
+def test_asgd_state_saved_capturable_steps_on_the_cpu(iris, cpu_only):
     # A model trained with ASGD on a GPU saves capturable=True with its state.
     X, y = iris
     est = TorchMLPClassifier((5,), solver="asgd", max_iter=2, random_state=0)
@@ -688,8 +689,9 @@ def test_mixed_activations_train_through_autograd_and_predict_as_the_module(iris
     est = TorchMLPClassifier((8, 6), activation=["logistic", "relu"], learning_rate_init=0.01,
                              max_iter=200, random_state=0).fit(X, y)
     assert est.score(X, y) > 0.95
-    scores = est.module_(torch.as_tensor(X, dtype=torch.float32))
-    assert_allclose(est.predict_proba(X), torch.softmax(scores, 1).detach().numpy(), atol=1e-6)
+    scores = est.module_(torch.as_tensor(X, dtype=torch.float32, device=est.device_))
+    assert_allclose(est.predict_proba(X), torch.softmax(scores, 1).detach().cpu().numpy(),
+                    atol=1e-6)
     loaded = pickle.loads(pickle.dumps(est))
     assert_array_equal(loaded.predict(X), est.predict(X))
     assert est.get_params()["activation"] == ["logistic", "relu"]

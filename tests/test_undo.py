@@ -56,6 +56,8 @@ def _schedule_state(est):
 
 
 def _assert_same(a, b):
+    # On the CPU: a deep copy of a model fitted on a GPU is parked there, as a
+    # pickle is, until its next partial_fit moves it back.
     for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         np.testing.assert_array_equal(wa, wb)
     assert a.loss_curve_ == b.loss_curve_ and a.n_iter_ == b.n_iter_ and a.t_ == b.t_
@@ -63,14 +65,16 @@ def _assert_same(a, b):
     assert sa.keys() == sb.keys()
     for k in sa:
         assert sa[k].dtype == sb[k].dtype
-        torch.testing.assert_close(sa[k], sb[k], rtol=0, atol=0)
+        torch.testing.assert_close(sa[k].cpu(), sb[k].cpu(), rtol=0, atol=0)
     assert _schedule_state(a) == _schedule_state(b)
     assert vars(a._stopper) == vars(b._stopper)
     oa, ob = _optimizer_state(a), _optimizer_state(b)
     assert oa["param_groups"] == ob["param_groups"]
     for k, entry in oa["state"].items():
         for name, value in entry.items():
-            torch.testing.assert_close(value, ob["state"][k][name], rtol=0, atol=0)
+            torch.testing.assert_close(torch.as_tensor(value).cpu(),
+                                       torch.as_tensor(ob["state"][k][name]).cpu(),
+                                       rtol=0, atol=0)
 
 
 def _fail_after_training(est, X, y):

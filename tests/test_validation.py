@@ -10,6 +10,7 @@ from sklearn.datasets import load_iris
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
+import sknn._estimator_base as base
 from sknn import TorchMLPClassifier, TorchMLPRegressor
 
 X, y = load_iris(return_X_y=True)
@@ -77,7 +78,7 @@ def _assert_unchanged(est, before):
         ({"activation": "softplus", "activation_kwargs": {"beta": 0}}, "non-finite values"),
         ({"activation": "identity", "activation_kwargs": {"negative_slope": 0.1}},
          "Identity takes no keyword arguments"),
-        ({"solver": "adamw", "optimizer_kwargs": {"capturable": True}},
+        ({"solver": "adamw", "optimizer_kwargs": {"capturable": True}, "device": "cpu"},
          "The 'optimizer_kwargs' parameter .* capturable=True"),
         ({"optimizer_kwargs": {"differentiable": True}}, "The 'optimizer_kwargs' parameter"),
         ({"device": "meta"}, "holds no data"),
@@ -461,8 +462,11 @@ def test_other_attributes_do_not_reach_the_option_checks():
     est.fit(X, y)
 
 
-def test_weights_cancelling_in_float32_get_sklearns_error():
-    # They pass the float64 check, then sum to exactly 0 in float32.
+@pytest.mark.parametrize("numpy_step", [True, False], ids=["numpy step", "torch step"])
+def test_weights_cancelling_in_float32_get_sklearns_error(monkeypatch, numpy_step):
+    # They pass the float64 check, then sum to exactly 0 in float32. The torch
+    # step (every GPU fit) divided by that zero and reported non-finite weights.
+    monkeypatch.setattr(base, "_NUMPY_PATH", numpy_step)
     sw = np.where(np.arange(len(X)) % 2, -1.0, 1.0 + 1e-9)
     with pytest.raises(ZeroDivisionError, match="Weights sum to zero, can't be normalized"):
         TorchMLPClassifier((4,), batch_size=2, shuffle=False, solver="sgd",
