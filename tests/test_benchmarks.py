@@ -196,3 +196,13 @@ def test_bench_dask_runs_the_search_on_both_cluster_shapes(capsys, tmp_path):
     for lib in ("sknn", "sklearn"):
         assert payload["results"][lib][f"{cpus}x1"]["same"] is True
         assert payload["results"][lib][f"1x{cpus}"]["same"] is True
+
+
+def test_gpu_checks_stage_limits_fit_one_device_command():
+    # A lent GPU machine runs one command for at most 600 s; the stages' own
+    # limits must leave the script time to print its summary within that.
+    import re
+
+    with open(os.path.join(BENCHMARKS, "gpu_checks.sh")) as f:
+        limits = re.findall(r'timeout "\$\{[A-Z_]+_LIMIT:-(\d+)\}"', f.read())
+    assert len(limits) == 4 and sum(map(int, limits)) <= 570
