@@ -537,11 +537,12 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                     sample_idx = sample_idx[perm]
                 return sample_idx
 
-        if sw is not None and not np.all(sw > 0):
-            # Summed in the training dtype: weights that cancel only once
-            # rounded to float32 would otherwise reach the step as 0 / 0.
+        if sw is not None:
+            # Checked in the training dtype: weights that cancel, or underflow,
+            # only once rounded to float32 would otherwise reach the step as 0 / 0.
             sw_trained = sw.astype(np.float64 if dtype == torch.float64 else np.float32)
-            order = nonzero_weight_batches(order, sw_trained, bounds)
+            if not np.all(sw_trained > 0):
+                order = nonzero_weight_batches(order, sw_trained, bounds)
         work = batch_size * self._n_weights()
         array_step = self._array_step(optimizer, weights, work, keep=incremental)
         # A diverging fit is reported once, as non-finite weights (below), on

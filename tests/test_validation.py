@@ -464,13 +464,15 @@ def test_other_attributes_do_not_reach_the_option_checks():
 
 @pytest.mark.parametrize("numpy_step", [True, False], ids=["numpy step", "torch step"])
 def test_weights_cancelling_in_float32_get_sklearns_error(monkeypatch, numpy_step):
-    # They pass the float64 check, then sum to exactly 0 in float32. The torch
+    # They pass the float64 check, then sum (or round) to exactly 0 in float32. The torch
     # step (every GPU fit) divided by that zero and reported non-finite weights.
     monkeypatch.setattr(base, "_NUMPY_PATH", numpy_step)
     sw = np.where(np.arange(len(X)) % 2, -1.0, 1.0 + 1e-9)
     with pytest.raises(ZeroDivisionError, match="Weights sum to zero, can't be normalized"):
         TorchMLPClassifier((4,), batch_size=2, shuffle=False, solver="sgd",
                            max_iter=2).fit(X, y, sample_weight=sw)
+    with pytest.raises(ZeroDivisionError, match="Weights sum to zero, can't be normalized"):
+        TorchMLPClassifier((4,), max_iter=2).fit(X, y, sample_weight=np.full(len(X), 1e-50))
     sw = np.where(np.arange(len(X)) % 2, -1.0, 1.0)  # the whole set, for lbfgs
     with pytest.raises(ZeroDivisionError, match="Weights sum to zero, can't be normalized"):
         TorchMLPClassifier((4,), solver="lbfgs", max_iter=2).fit(X, y, sample_weight=sw)
