@@ -23,6 +23,7 @@ import torch
 
 from ._fast_mlp import FastAdamStep
 from ._lean_adam import LeanAdam
+from ._losses import weight_sum
 
 
 def supports_graphs(optimizer) -> bool:
@@ -97,7 +98,7 @@ class GraphedStep:
             sw_sum = self.batch_size
         else:
             torch.index_select(sw, 0, self.idx, out=self.swb)
-            sw_sum = self.swb.sum()
+            sw_sum = weight_sum(self.swb)
         reported = self.step(self.Xb, self.Yb, self.swb, sw_sum)
         self.update(lr=self.lr)
         return reported

@@ -20,7 +20,7 @@ import torch
 
 from ._cuda_graph import GraphedStep, replayable_update
 from ._fast_mlp import FastAdamStep
-from ._losses import OUTPUT_ACTIVATIONS
+from ._losses import OUTPUT_ACTIVATIONS, weight_sum
 
 
 @dataclass
@@ -65,7 +65,7 @@ def nonzero_weight_batches(order, sw: np.ndarray, bounds: list[tuple[int, int]])
     order : callable or None
         Returns each epoch's row order; None keeps the data's order.
     sw : ndarray of shape (n_samples,)
-        The training rows' sample weights.
+        The training rows' sample weights, in the training dtype.
     bounds : list of (int, int)
         The epoch's batches, as :func:`batch_bounds` gives them.
 
@@ -78,7 +78,9 @@ def nonzero_weight_batches(order, sw: np.ndarray, bounds: list[tuple[int, int]])
 
     def checked(idx):
         # != 0, not > 0: negative weights are allowed, as in scikit-learn.
-        if not np.all(np.add.reduceat(sw if idx is None else sw[idx], starts) != 0):
+        # Added up in float64, as every step adds a batch's weights (weight_sum).
+        sums = np.add.reduceat(sw if idx is None else sw[idx], starts, dtype=np.float64)
+        if not np.all(sums != 0):
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         return idx
 
@@ -343,7 +345,7 @@ def train_stochastic(
                     reported = graphed(Xb)
                 else:
                     if sw_sum is None:
-                        sw_sum = swb.sum()
+                        sw_sum = weight_sum(swb)
                     if is_lbfgs:
                         reported = optimizer.step(
                             lambda Xb=Xb, Yb=Yb, swb=swb, s=sw_sum: step(Xb, Yb, swb, s)

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from ._adam_update import SklearnAdam, StepCount, fused_adam_, sklearn_adam_, uses_sklearn_rule
 from ._dropout_mask import DropoutMask
 from ._lean_optim import TWINS
+from ._losses import weight_sum
 from ._pointwise import as_rule
 from ._torch_leaky_relus import torch_leaky_relu
 from ._torch_norm import TorchNorm
@@ -387,7 +388,7 @@ class ManualMLPGrad:
             # A Python float is free as addmm's beta.
             return data_loss, penalty, self.alpha / n, None
         sw = sw.to(dtype=z.dtype)
-        sw_sum = sw.sum()
+        sw_sum = weight_sum(sw)
         wn = sw / sw_sum
         data_loss = self._output_delta_and_loss(z, Y, D, buf, wn)
         D.mul_(wn.unsqueeze(1))

@@ -128,10 +128,28 @@ OUTPUT_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
+def weight_sum(sw: torch.Tensor) -> torch.Tensor:
+    """A batch's sample-weight sum, added up in float64, in ``sw``'s dtype.
+
+    Every training path sums a batch's weights this way (the numpy step and
+    the host's check of each epoch's batches with numpy's float64 sum), so they
+    agree on which batch sums to zero: float32 weights whose magnitudes lie
+    within about 5e8 of each other add up exactly in float64, in any order,
+    where a float32 sum depends on the order of its additions.
+    """
+    return sw.sum(dtype=torch.float64).to(sw.dtype)
+
+
 def weighted_mean(values: torch.Tensor, sw: torch.Tensor | None, sw_sum) -> torch.Tensor:
-    """``sum(sw * values) / sw_sum`` (plain mean when ``sw`` is None)."""
-    total = values.sum() if sw is None else torch.dot(values, sw)
-    return total / sw_sum
+    """``sum(sw / sw_sum * values)`` (plain mean when ``sw`` is None).
+
+    The weights are normalised before they multiply the values, as in the
+    hand-derived steps: large weights times large losses would overflow
+    float32 before the division.
+    """
+    if sw is None:
+        return values.sum() / sw_sum
+    return torch.dot(values, sw / sw_sum)
 
 
 def make_loss(name: str, n_outputs: int, log_cap: float | None = None, **loss_kwargs):

@@ -255,7 +255,7 @@ class NumpyMLPGradient:
             data_loss = self._output_delta_and_loss(z, Y, D, buf, None) * inv
             np.multiply(D, inv, out=D)
         else:
-            total = float(sw.sum())
+            total = float(sw.sum(dtype=np.float64))  # as every path adds them (weight_sum)
             if total == 0:  # weights that cancel in the compute dtype
                 raise ZeroDivisionError("Weights sum to zero, can't be normalized")
             inv = 1.0 / total

@@ -478,6 +478,45 @@ def test_weights_cancelling_in_float32_get_sklearns_error(monkeypatch, numpy_ste
         TorchMLPClassifier((4,), solver="lbfgs", max_iter=2).fit(X, y, sample_weight=sw)
 
 
+PATHS = {"numpy step": (True, True), "torch step": (False, True), "autograd": (False, False)}
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_every_path_agrees_on_which_weights_sum_to_zero(monkeypatch, path):
+    # 1e8 + 1 - 1e8 is 1 in float64 and 0 or 1 in float32, by the order of the
+    # additions: the torch step divided by a zero that the host's check (another
+    # order) had not seen. Every path now adds a batch's weights in float64.
+    numpy_step, fast = PATHS[path]
+    monkeypatch.setattr(base, "_NUMPY_PATH", numpy_step)
+    monkeypatch.setattr(base, "_FAST_PATH", fast)
+    rng = np.random.RandomState(0)
+    Xs = rng.randn(20, 3)
+    ys = (Xs[:, 0] > 0).astype(int)
+    sw = np.r_[1e8, 1.0, -1e8, np.zeros(17)]
+    for seed in range(6):  # shuffles that reordered the three weights
+        TorchMLPClassifier((4,), max_iter=3, random_state=seed).fit(Xs, ys, sample_weight=sw)
+    est = TorchMLPClassifier((4,), max_iter=3, random_state=0)
+    est.partial_fit(Xs, ys, sample_weight=sw, classes=[0, 1])
+    with pytest.raises(ZeroDivisionError, match="Weights sum to zero, can't be normalized"):
+        est.partial_fit(Xs, ys, sample_weight=np.r_[1e8, -1e8, np.zeros(18)])
+
+
+@pytest.mark.parametrize("activation", ["relu", "a class"])
+def test_huge_weights_report_the_loss_on_every_path(regression, activation):
+    # A class trains through autograd, which multiplied the weights into the
+    # losses before normalising them: 1e36 * loss overflowed float32 to inf.
+    class ReLU(torch.nn.ReLU):
+        pass
+
+    Xr, yr = regression
+    est = TorchMLPRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0,
+                            activation=ReLU if activation == "a class" else "relu")
+    reference = TorchMLPRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    est.fit(Xr, yr * 10, sample_weight=np.full(len(yr), 1e36))
+    reference.fit(Xr, yr * 10)
+    np.testing.assert_allclose(est.loss_curve_, reference.loss_curve_, rtol=1e-5)
+
+
 def test_an_unusable_device_is_reported_as_a_device_error():
     class Act(torch.nn.Module):
         def forward(self, x):
