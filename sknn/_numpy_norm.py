@@ -153,6 +153,11 @@ class NumpyLayerNorm(_Norm):
         """Normalise the linear output (``buffers(n)[0]``) into ``y``."""
         z, xhat, tmp, mean, inv_std = self.buffers(n)[:5]
         self._normalize(z, xhat, tmp, mean, inv_std)
+        if not np.isfinite(inv_std).all():
+            # A variance that overflowed: torch's kernel (Welford's update)
+            # gives NaN, so the fit fails as on every other path, where
+            # 1 / sqrt(inf) would quietly zero the row.
+            inv_std[~np.isfinite(inv_std)] = np.nan
         np.add(inv_std, self.eps, out=inv_std)
         np.sqrt(inv_std, out=inv_std)
         np.divide(1.0, inv_std, out=inv_std)

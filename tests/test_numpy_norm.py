@@ -115,3 +115,29 @@ def test_only_the_normalization_modules_sknn_builds_are_replayed():
     assert not supports_norm(torch.nn.BatchNorm1d(4, track_running_stats=False))
     assert not supports_norm(torch.nn.LayerNorm(4, bias=False))
     assert not supports_norm(torch.nn.LayerNorm((2, 4)))
+
+
+def test_an_overflowing_layer_norm_variance_fails_the_fit_as_in_torch(monkeypatch):
+    # 1 / sqrt(inf) is 0: the numpy step zeroed such rows and trained on,
+    # where torch's kernel gives NaN and the fit fails (every GPU fit).
+    from sknn import TorchMLPRegressor
+
+    built = []
+    original = base.NumpyMLPStep
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return original(*args, **kwargs)
+
+    counting.supports = original.supports
+    monkeypatch.setattr(base, "NumpyMLPStep", counting)
+    rng = np.random.RandomState(0)
+    Xl = rng.randn(20, 2)
+    yl = Xl[:, 0].copy()
+    Xl[0] = [1e20, 0.0]
+    for seed in (4, 5, 6):  # seeds whose torch fits fail
+        est = TorchMLPRegressor(hidden_layer_sizes=(8,), normalization="layer", max_iter=2,
+                                random_state=seed)
+        with pytest.raises(ValueError, match="non-finite parameter weights"):
+            est.fit(Xl, yl)
+    assert built == [1, 1, 1]
