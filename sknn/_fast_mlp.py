@@ -25,6 +25,8 @@ in isolation from the estimator layer.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -466,7 +468,9 @@ class ManualMLPGrad:
             terms = F.huber_loss(z, Y, reduction="none", delta=self.huber_delta)
         loss = (terms.sum().mul_(buf.inv) if wn is None else terms.sum(1).dot(wn)).div_(k)
         if self.loss == "absolute_error":
-            D.sign_()
+            # NaN stays NaN, as with numpy's sign (sknn._losses._AbsKeepingNaN).
+            nan = torch.isnan(D)
+            D.sign_().masked_fill_(nan, math.nan)
         else:
             D.clamp_(-self.huber_delta, self.huber_delta)
         D.div_(k)

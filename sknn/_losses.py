@@ -25,8 +25,28 @@ def _poisson(z, Y, **_):
     return (torch.special.xlogy(Y, Y) - Y * z - Y + torch.exp(z)).sum(dim=1)
 
 
+class _AbsKeepingNaN(torch.autograd.Function):
+    """``abs`` whose gradient at a NaN is NaN, as numpy's ``sign`` gives it.
+
+    torch's is ``sign(r)``, 0 at a NaN: a fit whose outputs overflowed to NaN
+    would train on with finite weights and a NaN loss, where the numpy step
+    (and scikit-learn's arithmetic) carries the NaN into the weights and the
+    fit fails.
+    """
+
+    @staticmethod
+    def forward(ctx, r):
+        ctx.save_for_backward(r)
+        return r.abs()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (r,) = ctx.saved_tensors
+        return grad * r.sign().masked_fill_(r.isnan(), math.nan)
+
+
 def _absolute_error(z, Y, **_):
-    return (z - Y).abs().mean(dim=1)
+    return _AbsKeepingNaN.apply(z - Y).mean(dim=1)
 
 
 def _huber(z, Y, *, huber_delta=1.0, **_):

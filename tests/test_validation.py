@@ -501,6 +501,21 @@ def test_every_path_agrees_on_which_weights_sum_to_zero(monkeypatch, path):
         est.partial_fit(Xs, ys, sample_weight=np.r_[1e8, -1e8, np.zeros(18)])
 
 
+@pytest.mark.parametrize("path", list(PATHS))
+def test_a_diverging_absolute_error_fit_fails_on_every_path(monkeypatch, path):
+    # Outputs that overflow to NaN: torch's sign(nan) is 0, so the torch paths
+    # trained on with a NaN loss and returned the model; numpy's sign keeps NaN.
+    numpy_step, fast = PATHS[path]
+    monkeypatch.setattr(base, "_NUMPY_PATH", numpy_step)
+    monkeypatch.setattr(base, "_FAST_PATH", fast)
+    rng = np.random.RandomState(0)
+    Xa = rng.randn(40, 3) * 100
+    est = TorchMLPRegressor(hidden_layer_sizes=(4,), loss="absolute_error", solver="asgd",
+                            max_iter=10, learning_rate_init=0.1, batch_size=2, random_state=0)
+    with pytest.raises(ValueError, match="non-finite parameter weights"):
+        est.fit(Xa, Xa[:, 0] / 100)
+
+
 @pytest.mark.parametrize("activation", ["relu", "a class"])
 def test_huge_weights_report_the_loss_on_every_path(regression, activation):
     # A class trains through autograd, which multiplied the weights into the
