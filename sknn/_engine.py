@@ -149,7 +149,10 @@ class StoppingRule:
 
     Without validation data it watches the training loss, with it the
     validation score, and then keeps a copy of the best weights of the
-    current call.
+    current call. The first call of a new rule starts from a copy of the
+    weights it starts with, as scikit-learn snapshots a network it has just
+    initialised: a fit whose every validation score is NaN ends with those
+    weights, not with the NaN ones.
     """
 
     def __init__(self, tol: float, n_iter_no_change, use_validation: bool):
@@ -160,6 +163,13 @@ class StoppingRule:
         self.best_loss = None if use_validation else np.inf
         self.best_score = -np.inf if use_validation else None
         self.best_state: dict | None = None
+        self.snapshot_start = use_validation
+
+    def start(self, module) -> None:
+        """Called as a call's training starts (see the class docstring)."""
+        if self.snapshot_start:
+            self.best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+            self.snapshot_start = False
 
     def update(self, loss: float, score: float | None, module, sync=None) -> bool:
         """Record one epoch; return True once it has stalled too long.
@@ -317,6 +327,7 @@ def train_stochastic(
     # normalisation itself); switching modes walks every submodule, ~12 us each way.
     if array_step is None:
         module.train()
+    stopper.start(module)
     try:
         for epoch in range(max_iter):
             tic = time.perf_counter()

@@ -361,6 +361,25 @@ def test_warm_start_with_early_stopping_matches_sklearn(iris, improves):
         np.testing.assert_allclose(ours_w, sk_w, rtol=1e-7, atol=1e-10)
 
 
+def test_early_stopping_with_only_nan_scores_keeps_the_initial_weights(training_path):
+    # scikit-learn snapshots the weights it initialises as the best so far; no
+    # NaN score beats -inf, so a fit that diverges at once ends with them.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    y = X @ [1.0, 2.0, 3.0]
+    sk, ours = _pair(MLPRegressor, TorchMLPRegressor, hidden_layer_sizes=(3,), solver="sgd",
+                     batch_size=1, learning_rate_init=1.0, early_stopping=True, max_iter=2,
+                     random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk.fit(X, y)
+        ours.fit(X, y)
+    assert np.isnan(sk.validation_scores_).all() and np.isnan(ours.validation_scores_).all()
+    assert ours.best_validation_score_ == sk.best_validation_score_ == -np.inf
+    for a, b in zip(sk.coefs_ + sk.intercepts_, ours.coefs_ + ours.intercepts_):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+
+
 def test_partial_fit_after_a_new_activation_keeps_the_optimizer_like_sklearn():
     # scikit-learn's optimizer (here its momentum) carries on over the same
     # weights when only the activation changes.
