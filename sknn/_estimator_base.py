@@ -257,8 +257,6 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         # partial_fit call on one row never draws (sknn._call_rng).
         hidden = hidden_sizes(self)
         check_options(self, hidden)
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
         first_pass = not hasattr(self, "module_") or (not self.warm_start and not incremental)
         if not incremental:
             # Only partial_fit keeps a numpy step between calls (_array_step): a
@@ -269,6 +267,9 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         sample_weight = self._adjust_sample_weight(sample_weight, Y, incremental)
+        if self.early_stopping and incremental:
+            # After the inputs' checks, as scikit-learn raises it.
+            raise ValueError("partial_fit does not support early_stopping=True")
         if self.normalization == "batch":
             if X.shape[0] < 2:
                 raise ValueError(
@@ -470,7 +471,9 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                         incremental):
         self._prepare_stopping()
         if self.early_stopping:
-            stratify = Y if (is_classifier(self) and Y.shape[1] == 1) else None
+            # scikit-learn stratifies on its boolean indicator column (the same
+            # split as on 0.0/1.0; its error names the classes True/False).
+            stratify = Y.astype(bool) if (is_classifier(self) and Y.shape[1] == 1) else None
             arrays = (X, Y) if sw is None else (X, Y, sw)
             parts = train_test_split(
                 *arrays, random_state=rng(), test_size=self.validation_fraction, stratify=stratify
@@ -482,6 +485,13 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                     "The validation set is too small. Increase 'validation_fraction' "
                     "or the size of your dataset."
                 )
+            if sw_val is not None:
+                # scikit-learn's weighted score raises these after the first
+                # epoch; here they come before any training.
+                if not np.any(sw_val):
+                    raise ValueError("Sample weights must contain at least one non-zero number.")
+                if sw_val.sum() == 0:
+                    raise ZeroDivisionError("Weights sum to zero, can't be normalized")
             if self.normalization == "batch" and X.shape[0] < 2:
                 raise ValueError(
                     "normalization='batch' needs at least 2 samples per batch; early "

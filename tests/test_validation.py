@@ -541,3 +541,57 @@ def test_an_unusable_device_is_reported_as_a_device_error():
         pytest.skip("MPS is available here")
     with pytest.raises(ValueError, match="MPS is not available"):
         TorchMLPClassifier((4,), Act, device="mps", max_iter=1).fit(X, y)
+
+
+def _raised(fit):
+    """``(type, message)`` of what ``fit()`` raises, and the warnings before it."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(Exception) as info:
+            fit()
+    return type(info.value), str(info.value), [type(w.message) for w in caught]
+
+
+def _sklearn_pair(name):
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    return {"clf": (MLPClassifier, TorchMLPClassifier),
+            "reg": (MLPRegressor, TorchMLPRegressor)}[name]
+
+
+@pytest.mark.parametrize("case", ["1-D X", "column y", "zero weights"])
+def test_partial_fit_with_early_stopping_checks_its_inputs_first_like_sklearn(case):
+    rng = np.random.RandomState(0)
+    Xr = rng.normal(size=(20, 2))
+    yr = Xr @ [1.0, 2.0]
+    args, kwargs = {"1-D X": ((Xr[:, 0], yr), {}), "column y": ((Xr, yr[:, None]), {}),
+                    "zero weights": ((Xr, yr), {"sample_weight": np.zeros(20)})}[case]
+    outcomes = [_raised(lambda c=cls: c(early_stopping=True).partial_fit(*args, **kwargs))
+                for cls in _sklearn_pair("reg")]
+    assert outcomes[0] == outcomes[1]
+
+
+def test_validation_weights_all_zero_get_sklearns_error():
+    rng = np.random.RandomState(0)
+    Xr = rng.normal(size=(20, 2))
+    yr = Xr @ [1.0, 2.0]
+    w = np.zeros(20)
+    w[[0, 2, 3, 8, 9, 11, 14, 18, 19]] = 1  # the 4 validation rows get none
+    outcomes = [
+        _raised(lambda c=cls: c(hidden_layer_sizes=(3,), early_stopping=True,
+                                validation_fraction=0.2, max_iter=2,
+                                random_state=0).fit(Xr, yr, sample_weight=w))[:2]
+        for cls in _sklearn_pair("reg")
+    ]
+    assert outcomes[0] == outcomes[1] == (
+        ValueError, "Sample weights must contain at least one non-zero number.")
+
+
+def test_too_few_members_for_the_split_are_named_like_sklearn():
+    yb = np.array([0] * 19 + [1])
+    Xb = np.random.RandomState(0).normal(size=(20, 2))
+    outcomes = [_raised(lambda c=cls: c(early_stopping=True).fit(Xb, yb))[:2]
+                for cls in _sklearn_pair("clf")]
+    assert outcomes[0] == outcomes[1] and "['True']" in outcomes[1][1]
