@@ -178,7 +178,7 @@ loss_ : float
     Training loss at the end of the last call.
 t_ : int
     Training samples seen by the stochastic solvers, across calls.
-loss_curve_ : list of float
+loss_curve_ : list of numpy.float64
     Training loss per epoch (stochastic solvers).
 best_loss_ : float or None
     Lowest training loss (None with early stopping).

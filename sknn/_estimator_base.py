@@ -443,7 +443,9 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             )
 
     def _sync_stopping_attributes(self):
-        self.best_loss_ = self._stopper.best_loss
+        best = self._stopper.best_loss
+        # numpy floats, as scikit-learn's losses are (its scores are floats).
+        self.best_loss_ = None if best is None else np.float64(best)
         self.best_validation_score_ = self._stopper.best_score
 
     def _run_lbfgs(self, X, Y, sw, loss_fn, weights, reporter, device, dtype):
@@ -464,7 +466,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
                 numpy_gradient=numpy_gradient, torch_gradient=torch_gradient,
             )
         self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
-        self.loss_ = result.reported
+        self.loss_ = np.float64(result.reported)
         self.history_.extend(result.records)
 
     def _run_stochastic(self, X, Y, sw, loss_fn, weights, reporter, device, dtype, rng,
@@ -573,8 +575,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         self._optimizer, self._schedule = optimizer, schedule
         self.n_iter_ = outcome.n_iter
         self.t_ = outcome.samples_seen
-        self.loss_ = outcome.loss
-        self.loss_curve_.extend(r["loss"] for r in outcome.records)
+        self.loss_ = np.float64(outcome.loss)
+        self.loss_curve_.extend(np.float64(r["loss"]) for r in outcome.records)
         self.history_.extend(outcome.records)
         if validation is not None:
             self.validation_scores_.extend(r["val_score"] for r in outcome.records)

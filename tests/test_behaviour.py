@@ -115,11 +115,13 @@ def test_fitted_attributes_like_sklearn():
     assert est.n_layers_ == 4 and est.n_outputs_ == 3 and est.out_activation_ == "softmax"
     assert est.n_iter_ == 7 and est.t_ == 7 * 150 and len(est.loss_curve_) == 7
     assert est.loss_ == est.loss_curve_[-1] and est.best_loss_ == min(est.loss_curve_)
+    # numpy floats, as scikit-learn's (its validation scores are Python floats)
+    assert all(type(v) is np.float64 for v in [est.loss_, est.best_loss_, *est.loss_curve_])
     assert est.validation_scores_ is None and est.best_validation_score_ is None
     auto = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # device="auto"
     assert isinstance(est.module_, MLPModule) and est.device_ == auto
     lb = TorchMLPClassifier((5,), solver="lbfgs", max_iter=5).fit(X, y)
-    assert not hasattr(lb, "loss_curve_") and lb.t_ == 0
+    assert not hasattr(lb, "loss_curve_") and lb.t_ == 0 and type(lb.loss_) is np.float64
 
 
 def test_history_records_every_epoch():
