@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager, nullcontext
 
 import numpy as np
@@ -174,16 +175,31 @@ def float32_matmul_precision(precision: str):
 
     The setting is process-wide in torch, so it is held only while sknn
     trains, and the user's own setting is back afterwards, also on error.
+    Fits in several threads at once (joblib's threading backend, a Dask
+    worker's threads) share it: the one that started last sets it, and the
+    user's setting, saved by the first, comes back when the last one ends. A
+    save and restore per fit would let one thread restore another's setting
+    and leave it behind.
     """
-    current = torch.get_float32_matmul_precision()
-    if precision == current:
-        yield
-        return
-    torch.set_float32_matmul_precision(precision)
+    global _precision_fits, _precision_saved
+    with _precision_lock:
+        if _precision_fits == 0:
+            _precision_saved = torch.get_float32_matmul_precision()
+        _precision_fits += 1
+        if torch.get_float32_matmul_precision() != precision:
+            torch.set_float32_matmul_precision(precision)
     try:
         yield
     finally:
-        torch.set_float32_matmul_precision(current)
+        with _precision_lock:
+            _precision_fits -= 1
+            if _precision_fits == 0 and torch.get_float32_matmul_precision() != _precision_saved:
+                torch.set_float32_matmul_precision(_precision_saved)
+
+
+_precision_lock = threading.Lock()
+_precision_fits = 0  # fits inside float32_matmul_precision, in every thread
+_precision_saved = None  # the user's setting, while any is
 
 
 @contextmanager

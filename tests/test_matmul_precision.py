@@ -107,3 +107,22 @@ def test_tensorfloat32_on_cuda_rounds_differently_and_fits_as_well(digits):
     diff = max(np.abs(a - b).max() for a, b in zip(full.coefs_, tf32.coefs_))
     assert diff > 1e-5
     assert tf32.score(X_test, y_test) >= full.score(X_test, y_test) - 0.02
+
+
+def test_fits_overlapping_in_threads_leave_the_users_setting():
+    # Two fits in two threads, entering and leaving in this order: with a save
+    # and restore per fit, the second restored the first one's setting last.
+    from sknn._device import float32_matmul_precision
+
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("highest")
+    try:
+        first, second = float32_matmul_precision("medium"), float32_matmul_precision("high")
+        first.__enter__()
+        second.__enter__()
+        assert torch.get_float32_matmul_precision() == "high"  # shared: the last one's
+        first.__exit__(None, None, None)
+        second.__exit__(None, None, None)
+        assert torch.get_float32_matmul_precision() == "highest"
+    finally:
+        torch.set_float32_matmul_precision(before)
