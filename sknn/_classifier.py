@@ -327,7 +327,9 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
+        # class_weight refuses multilabel targets (one weight per class, a row
+        # has several classes), so the tag says so for scikit-learn's checks.
+        tags.classifier_tags.multi_label = self.class_weight is None
         return tags
 
 

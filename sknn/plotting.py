@@ -66,8 +66,10 @@ def plot_history(est, ax=None, metrics=("loss", "val_loss", "val_score")):
 
     Parameters
     ----------
-    est : fitted TorchMLPClassifier, TorchMLPRegressor or Pipeline
-        A Pipeline is plotted through its final step. scikit-learn's
+    est : fitted TorchMLPClassifier, TorchMLPRegressor, Pipeline or search
+        A Pipeline is plotted through its final step, a fitted search
+        (``GridSearchCV`` and the like, refit on the best parameters) through
+        its ``best_estimator_``. scikit-learn's
         ``MLPClassifier``/``MLPRegressor`` work too (from ``loss_curve_`` and
         ``validation_scores_``).
     ax : matplotlib Axes, optional
@@ -102,6 +104,7 @@ def plot_history(est, ax=None, metrics=("loss", "val_loss", "val_score")):
     >>> plot_history(clf)  # doctest: +SKIP
     """
     plt = _import_matplotlib()
+    est = getattr(est, "best_estimator_", est)
     if isinstance(est, Pipeline):
         est = est[-1]
     check_is_fitted(est)

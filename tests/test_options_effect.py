@@ -423,6 +423,16 @@ def test_class_weight_multiplies_sample_weight(imbalanced):
     assert_allclose(weighted.predict_proba(X), ref.predict_proba(X), rtol=1e-5, atol=1e-7)
 
 
+def test_class_weight_refuses_multilabel_targets_and_its_tags_say_so():
+    Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]] * 5)
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    est = TorchMLPClassifier((4,), class_weight="balanced", max_iter=2)
+    assert est.__sklearn_tags__().classifier_tags.multi_label is False
+    with pytest.raises(ValueError, match="class_weight is not supported for multilabel"):
+        est.fit(X, Y)
+    assert TorchMLPClassifier().__sklearn_tags__().classifier_tags.multi_label is True
+
+
 def test_heavy_class_weight_increases_that_class_predicted_frequency():
     X, y = make_classification(n_samples=200, n_features=4, n_informative=2, class_sep=0.3,
                                flip_y=0.2, random_state=0)

@@ -93,6 +93,19 @@ def test_regressor_pipeline_given_axes_and_metrics():
     assert labels(ax) == ["validation R²"]
 
 
+def test_a_search_is_plotted_through_its_best_estimator(iris):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = iris
+    search = GridSearchCV(make_pipeline(StandardScaler(), TorchMLPClassifier(
+        (5,), max_iter=4, random_state=0)), {"torchmlpclassifier__alpha": [1e-4, 1e-2]}, cv=2)
+    with pytest.raises(NotFittedError):
+        plot_history(search)
+    ax = plot_history(search.fit(X, y), metrics="loss")
+    best = search.best_estimator_[-1]
+    assert list(ax.get_lines()[0].get_ydata()) == best.loss_curve_
+
+
 def test_sklearn_mlp_from_loss_curve(iris):
     # scikit-learn's MLP has no history_; loss_curve_ and validation_scores_
     # stand in so that both libraries' curves can be drawn side by side.
