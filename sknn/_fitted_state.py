@@ -5,10 +5,12 @@ the summary, and CPU-safe pickling.
 from __future__ import annotations
 
 import copy
+import warnings
 from numbers import Integral
 
 import numpy as np
 import torch
+from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._device import thread_budget, to_tensor
@@ -227,12 +229,32 @@ class FittedNetworkMixin:
         state.pop("_float64_layers", None)  # rebuilt by __setstate__
         # The stopper's best weights live only during a call (sknn._engine), so
         # it holds no tensors here.
+        state["_sknn_versions"] = _versions()
         return state
 
     def __setstate__(self, state):
+        # scikit-learn stamps and checks its own estimators' pickles only: a
+        # model saved with another sknn, scikit-learn or torch gets the same
+        # warning here (the persistence guide asks for the same versions).
+        saved = state.pop("_sknn_versions", "unknown")
+        if saved != _versions():
+            warnings.warn(InconsistentVersionWarning(
+                estimator_name=type(self).__name__, current_sklearn_version=_versions(),
+                original_sklearn_version=saved,
+            ), stacklevel=2)
         super().__setstate__(state)
         if "module_" in state:
             self._cache_float64_layers()
+
+
+def _versions() -> str:
+    """The versions a pickle is stamped with (torch without its build tag)."""
+    from sklearn import __version__ as sklearn_version
+
+    from . import __version__
+
+    return (f"sknn {__version__}, scikit-learn {sklearn_version}, "
+            f"torch {torch.__version__.split('+')[0]}")
 
 
 def _stamp(params):

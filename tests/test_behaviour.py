@@ -173,6 +173,26 @@ def test_pickle_and_joblib_round_trip(tmp_path):
     same(a.predict_proba(X), b.predict_proba(X))
 
 
+def test_a_pickle_from_other_versions_warns_like_sklearn():
+    from sklearn.exceptions import InconsistentVersionWarning
+
+    est = TorchMLPClassifier((5,), max_iter=3, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InconsistentVersionWarning)
+        loaded = pickle.loads(pickle.dumps(est))  # the same versions: silent
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    state = est.__getstate__()
+    assert state["_sknn_versions"].startswith("sknn ")
+    for saved in ("sknn 0.0.1, scikit-learn 1.0, torch 1.0", None):
+        other = dict(state, _sknn_versions=saved) if saved else {
+            k: v for k, v in state.items() if k != "_sknn_versions"}
+        new = TorchMLPClassifier.__new__(TorchMLPClassifier)
+        with pytest.warns(InconsistentVersionWarning, match=saved or "unknown"):
+            new.__setstate__(other)
+        assert "_sknn_versions" not in vars(new)
+        np.testing.assert_array_equal(new.predict(X), est.predict(X))
+
+
 def test_pickled_state_holds_only_cpu_tensors():
     est = TorchMLPRegressor(hidden_layer_sizes=(4,), max_iter=3).fit(X, y)
     state = est.__getstate__()
