@@ -14,6 +14,7 @@ import copy
 import warnings
 from abc import ABC, abstractmethod
 from contextlib import contextmanager, nullcontext
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
@@ -352,6 +353,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         self.module_ = self._build_module(X.shape[1], hidden, rng, dtype, device)
         self.history_ = []
         for name in ("_optimizer", "_schedule", "_optimizer_state", "_schedule_state",
+                     "_optimizer_config",
                      "loss_curve_", "best_loss_", "validation_scores_",
                      "best_validation_score_", "_stopper"):
             self.__dict__.pop(name, None)
@@ -523,6 +525,14 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             optimizer, schedule = self._optimizer, self._schedule
         else:
             optimizer, schedule = self._make_optimizer(steps, incremental)
+        metric = "val_score" if self.early_stopping else "loss"
+        if getattr(schedule, "is_plateau", False) and schedule.metric != metric:
+            # early_stopping changed since: the plateau schedule watches what
+            # is measured now (a validation score no longer is), afresh.
+            config = SimpleNamespace(**{**self._optimizer_config, "early_stopping":
+                                        self.early_stopping})
+            schedule = make_schedule(config.lr_scheduler, config.lr_scheduler_kwargs,
+                                     optimizer, schedule_context(config, steps))
         if self.cuda_graphs and not supports_graphs(optimizer):
             raise ValueError(
                 "cuda_graphs=True replays sknn's fused Adam update, which this optimizer "
@@ -698,22 +708,29 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         return grad_fn, self._report_scale(plain)
 
     def _make_optimizer(self, steps_per_epoch, incremental):
-        params = self.module_.parameters()
-        # The parameters are attributes of the same names (scikit-learn's convention);
-        # get_params() would inspect the signature on every fit.
-        optimizer = make_optimizer(self.solver, params, vars(self), self.optimizer_kwargs)
-        schedule = make_schedule(
-            self.lr_scheduler, self.lr_scheduler_kwargs, optimizer,
-            schedule_context(self, steps_per_epoch),
-        )
-        # After unpickling, partial_fit resumes the saved optimizer state.
+        # After unpickling (or a move, or new layers), partial_fit resumes the
+        # saved optimizer state, in an optimizer and schedule built from the
+        # parameters the saved ones were built from: a live partial_fit keeps
+        # its optimizer whatever set_params changed since, as scikit-learn's.
         state = self.__dict__.pop("_optimizer_state", None)
         sched_state = self.__dict__.pop("_schedule_state", None)
-        if incremental and state is not None:
+        resuming = incremental and state is not None
+        config = self.__dict__.get("_optimizer_config") if resuming else None
+        if config is None:
+            # Copied: a dict parameter edited in place later must not change it.
+            config = copy.deepcopy({name: getattr(self, name) for name in _OPTIMIZER_PARAMS})
+        self._optimizer_config = config
+        params = self.module_.parameters()
+        optimizer = make_optimizer(config["solver"], params, config, config["optimizer_kwargs"])
+        schedule = make_schedule(
+            config["lr_scheduler"], config["lr_scheduler_kwargs"], optimizer,
+            schedule_context(SimpleNamespace(**config), steps_per_epoch),
+        )
+        if resuming:
             optimizer.load_state_dict(state)
             _keep_state_dtypes(optimizer, state)
             adam_steps_to_device(optimizer)
-            asgd_follows_device(optimizer, self.solver, self.optimizer_kwargs)
+            asgd_follows_device(optimizer, config["solver"], config["optimizer_kwargs"])
             if sched_state:
                 schedule.load_state_dict(sched_state)
         return optimizer, schedule
@@ -737,6 +754,15 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         except ValueError:
             pass
         return tags
+
+
+#: The parameters an optimizer and its schedule are built from
+#: (:func:`sknn._optimizers.make_optimizer`, :func:`sknn._params.schedule_context`).
+_OPTIMIZER_PARAMS = (
+    "solver", "optimizer_kwargs", "lr_scheduler", "lr_scheduler_kwargs", "learning_rate",
+    "learning_rate_init", "power_t", "max_iter", "early_stopping", "beta_1", "beta_2",
+    "epsilon", "momentum", "nesterovs_momentum",
+)
 
 
 def _keep_state_dtypes(optimizer, saved: dict):

@@ -193,6 +193,30 @@ def test_a_pickle_from_other_versions_warns_like_sklearn():
         np.testing.assert_array_equal(new.predict(X), est.predict(X))
 
 
+@pytest.mark.parametrize("start, change", [
+    ({"solver": "adam"}, {"solver": "sgd"}),
+    ({"solver": "nadam", "lr_scheduler": "step"}, {"lr_scheduler": "onecycle"}),
+    ({"solver": "adamw"}, {"solver": "adam"}),
+    ({"solver": "sgd", "learning_rate": "invscaling"}, {"learning_rate_init": 0.01}),
+    ({"solver": "adam"}, {"activation": "tanh", "solver": "rmsprop"}),  # new layers too
+    ({"lr_scheduler": "plateau", "early_stopping": True}, {"early_stopping": False}),
+])
+def test_a_pickled_model_trains_on_as_the_live_one_after_set_params(start, change):
+    # A live partial_fit keeps its optimizer and schedule whatever set_params
+    # changed, as scikit-learn's; a pickled copy rebuilt them from the current
+    # parameters and loaded the old state into them (KeyError: 'momentum', or
+    # another learning rate). The plateau schedule watched a validation score
+    # that no longer was (TypeError) on both.
+    first = TorchMLPClassifier((4,), max_iter=3, random_state=0, **start)
+    (first.fit(X, y) if start.get("early_stopping") else first.partial_fit(X, y, classes=[0, 1, 2]))
+    live, loaded = first, pickle.loads(pickle.dumps(first))
+    for est in (live, loaded):
+        est.set_params(**change)
+        est.partial_fit(X, y)
+    for a, b in zip(live.coefs_ + live.intercepts_, loaded.coefs_ + loaded.intercepts_):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_pickled_state_holds_only_cpu_tensors():
     est = TorchMLPRegressor(hidden_layer_sizes=(4,), max_iter=3).fit(X, y)
     state = est.__getstate__()
