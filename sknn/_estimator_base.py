@@ -182,6 +182,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         # PyTorch spells it ("LeakyReLU", "Adam", "StepLR", "MSELoss" ...).
         try:
             super()._validate_params()
+            self._checked_params = self._param_values()
         except InvalidParameterError as exc:
             options = {
                 name: set().union(*(c.options for c in constraints
@@ -248,7 +249,30 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             dtype=(np.float64, np.float32), reset=reset, **check_params,
         )
 
+    def _param_values(self) -> list:
+        names = _PARAM_NAMES.get(type(self))
+        if names is None:  # inspects the signature: once per class
+            names = _PARAM_NAMES[type(self)] = self._get_param_names()
+        return [vars(self)[name] for name in names]
+
+    def _check_params_set_since(self):
+        """Check the parameters ``set_params`` changed since the last check.
+
+        scikit-learn checks them in ``fit`` and in a first ``partial_fit``, not
+        in a fitted estimator's ``partial_fit`` (the check takes ~80 us here),
+        where a bad value then surfaces as a ``KeyError`` from deep inside, or
+        trains. Checked again only when some parameter is another object than
+        at the last check (values held, so no address is reused). Inside the
+        call scikit-learn's ``skip_parameter_validation`` is always set (for
+        nested calls), so the user's global setting cannot be read here.
+        """
+        values, last = self._param_values(), self.__dict__.get("_checked_params")
+        if last is None or any(a is not b for a, b in zip(values, last)):
+            self._validate_params()
+
     def _fit(self, X, y, sample_weight=None, incremental=False):
+        if incremental:
+            self._check_params_set_since()
         with self._restore_on_failure(), call_random_state(self.random_state) as rng:
             self._fit_unsafe(X, y, sample_weight, incremental, rng)
         return self
@@ -755,6 +779,9 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             pass
         return tags
 
+
+#: Each estimator class's parameter names (``_get_param_names`` inspects its signature).
+_PARAM_NAMES: dict[type, list[str]] = {}
 
 #: The parameters an optimizer and its schedule are built from
 #: (:func:`sknn._optimizers.make_optimizer`, :func:`sknn._params.schedule_context`).

@@ -595,3 +595,18 @@ def test_too_few_members_for_the_split_are_named_like_sklearn():
     outcomes = [_raised(lambda c=cls: c(early_stopping=True).fit(Xb, yb))[:2]
                 for cls in _sklearn_pair("clf")]
     assert outcomes[0] == outcomes[1] and "['True']" in outcomes[1][1]
+
+
+@pytest.mark.parametrize("bad", [{"activation": "nope"}, {"alpha": -1}, {"batch_size": 0},
+                                 {"learning_rate_init": float("nan")},
+                                 {"compute_dtype": "float16"}])
+def test_partial_fit_checks_parameters_set_since_fitting(bad):
+    # scikit-learn checks parameters in fit and a first partial_fit only: a
+    # value set later gave a KeyError from deep inside, or trained.
+    est = TorchMLPClassifier((4,), max_iter=3, random_state=0).fit(X, y)
+    before = est.coefs_
+    est.set_params(**bad)
+    with pytest.raises(InvalidParameterError, match=f"The '{next(iter(bad))}' parameter"):
+        est.partial_fit(X, y)
+    for a, b in zip(est.coefs_, before):
+        np.testing.assert_array_equal(a, b)
