@@ -214,9 +214,9 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         (no stray ``n_features_in_`` from the validation of bad data). What
         training changes in place is recorded: the network's and the
         optimizer's values by :class:`sknn._undo.Undo`, the rest deep-copied;
-        the per-epoch lists are copied shallowly (their entries are never
-        modified), so the cost of a ``partial_fit`` call does not grow with
-        its history.
+        the per-epoch lists (only ever appended to) are cut back to their
+        lengths, the same list objects, so one a caller holds is restored too
+        and the cost of a ``partial_fit`` call does not grow with its history.
         """
         params = set(self._get_param_names())
         saved = {k: v for k, v in vars(self).items() if k not in params}
@@ -225,10 +225,12 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             undo = Undo(saved["module_"], saved.get("_optimizer"))
             others = {k: saved[k] for k in self._DEEP_COPIED if k in saved}
             saved.update(copy.deepcopy(others, undo.memo()))
-            saved.update({k: list(v) for k, v in saved.items() if isinstance(v, list)})
+        lengths = {k: len(v) for k, v in saved.items() if isinstance(v, list)}
         try:
             yield
         except BaseException:
+            for key, n in lengths.items():
+                del saved[key][n:]
             for key in [k for k in vars(self) if k not in params]:
                 delattr(self, key)
             vars(self).update(saved)

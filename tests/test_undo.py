@@ -156,3 +156,17 @@ def test_undo_restores_values_modes_slots_and_optimizer_state():
     for p, s in optimizer.state.items():
         for k, v in s.items():
             torch.testing.assert_close(v, moments[id(p)][k], rtol=0, atol=0)
+
+
+def test_a_failed_call_leaves_the_lists_a_caller_holds_as_they_were():
+    # The failed call's epochs were appended to the lists, and a copy of each
+    # put back: a caller's reference to loss_curve_ kept the failed epochs.
+    est = TorchMLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0,
+                             warm_start=True, early_stopping=True).fit(X, y_clf)
+    held = est.loss_curve_, est.history_, est.validation_scores_
+    lengths = [len(lst) for lst in held]
+    est.set_params(learning_rate_init=1e30)
+    with pytest.raises(ValueError, match="non-finite parameter weights"):
+        est.fit(X * 1e30, y_clf)
+    assert [len(lst) for lst in held] == lengths
+    assert est.loss_curve_ is held[0] and est.history_ is held[1]
