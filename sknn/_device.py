@@ -182,6 +182,11 @@ def float32_matmul_precision(precision: str):
     and leave it behind.
     """
     global _precision_fits, _precision_saved
+    if _precision_fits == 0 and torch.get_float32_matmul_precision() == precision:
+        # Nothing to set: a fit that sets nothing restores nothing, so it
+        # needs no count (another thread's later setting is shared anyway).
+        yield
+        return
     with _precision_lock:
         if _precision_fits == 0:
             _precision_saved = torch.get_float32_matmul_precision()

@@ -11,6 +11,7 @@ the loss and score predictions.
 from __future__ import annotations
 
 import copy
+import operator
 import warnings
 from abc import ABC, abstractmethod
 from contextlib import contextmanager, nullcontext
@@ -251,11 +252,14 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
             dtype=(np.float64, np.float32), reset=reset, **check_params,
         )
 
-    def _param_values(self) -> list:
+    def _param_names_once(self) -> list[str]:
         names = _PARAM_NAMES.get(type(self))
         if names is None:  # inspects the signature: once per class
             names = _PARAM_NAMES[type(self)] = self._get_param_names()
-        return [vars(self)[name] for name in names]
+        return names
+
+    def _param_values(self) -> list:
+        return list(map(vars(self).__getitem__, self._param_names_once()))
 
     def _check_params_set_since(self):
         """Check the parameters ``set_params`` changed since the last check.
@@ -268,8 +272,9 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         call scikit-learn's ``skip_parameter_validation`` is always set (for
         nested calls), so the user's global setting cannot be read here.
         """
-        values, last = self._param_values(), self.__dict__.get("_checked_params")
-        if last is None or any(a is not b for a, b in zip(values, last)):
+        last = self.__dict__.get("_checked_params")
+        values = map(vars(self).__getitem__, self._param_names_once())
+        if last is None or not all(map(operator.is_, values, last)):
             self._validate_params()
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
