@@ -36,3 +36,17 @@ def assert_same_state(a, b, rtol=1e-9, atol=1e-10):
     for key in sb:
         np.testing.assert_allclose(sa[key].cpu(), sb[key].cpu(), rtol=rtol, atol=atol,
                                    err_msg=key)
+
+
+def count_numpy_steps(monkeypatch) -> list:
+    """A list that gains an entry each time a fit builds a numpy step."""
+    built = []
+    original = base.NumpyMLPStep
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return original(*args, **kwargs)
+
+    counting.supports = original.supports
+    monkeypatch.setattr(base, "NumpyMLPStep", counting)
+    return built

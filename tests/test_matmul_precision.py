@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import torch
+from _paths import count_numpy_steps
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV, train_test_split
 
-import sknn._estimator_base as base
 from sknn import TorchMLPClassifier, TorchMLPRegressor
 
 
@@ -67,15 +67,7 @@ def test_restored_when_the_fit_fails(digits, user_precision):
 def test_reduced_precision_trains_through_torch(monkeypatch, digits):
     """The numpy step computes in full precision, so it is not used then."""
     X, _, y, _ = digits
-    built = []
-    original = base.NumpyMLPStep
-
-    def counting(*args, **kwargs):
-        built.append(1)
-        return original(*args, **kwargs)
-
-    counting.supports = original.supports
-    monkeypatch.setattr(base, "NumpyMLPStep", counting)
+    built = count_numpy_steps(monkeypatch)
     common = dict(hidden_layer_sizes=(32,), max_iter=3, device="cpu", random_state=0)
     with pytest.warns(Warning):
         TorchMLPClassifier(**common).fit(X, y)

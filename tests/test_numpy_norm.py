@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 from _activations import ACTIVATION_CASES, IDS
-from _paths import assert_same_state, both_paths
+from _paths import assert_same_state, both_paths, count_numpy_steps
 from _targets import TARGETS, X
 
 import sknn._estimator_base as base
@@ -122,15 +122,7 @@ def test_an_overflowing_layer_norm_variance_fails_the_fit_as_in_torch(monkeypatc
     # where torch's kernel gives NaN and the fit fails (every GPU fit).
     from sknn import TorchMLPRegressor
 
-    built = []
-    original = base.NumpyMLPStep
-
-    def counting(*args, **kwargs):
-        built.append(1)
-        return original(*args, **kwargs)
-
-    counting.supports = original.supports
-    monkeypatch.setattr(base, "NumpyMLPStep", counting)
+    built = count_numpy_steps(monkeypatch)
     rng = np.random.RandomState(0)
     Xl = rng.randn(20, 2)
     yl = Xl[:, 0].copy()

@@ -481,14 +481,19 @@ def test_weights_cancelling_in_float32_get_sklearns_error(monkeypatch, numpy_ste
 PATHS = {"numpy step": (True, True), "torch step": (False, True), "autograd": (False, False)}
 
 
-@pytest.mark.parametrize("path", list(PATHS))
-def test_every_path_agrees_on_which_weights_sum_to_zero(monkeypatch, path):
+@pytest.fixture(params=list(PATHS))
+def training_path(request, monkeypatch):
+    """Each training path in turn: the numpy step, the torch step, autograd."""
+    numpy_step, fast = PATHS[request.param]
+    monkeypatch.setattr(base, "_NUMPY_PATH", numpy_step)
+    monkeypatch.setattr(base, "_FAST_PATH", fast)
+    return request.param
+
+
+def test_every_path_agrees_on_which_weights_sum_to_zero(training_path):
     # 1e8 + 1 - 1e8 is 1 in float64 and 0 or 1 in float32, by the order of the
     # additions: the torch step divided by a zero that the host's check (another
     # order) had not seen. Every path now adds a batch's weights in float64.
-    numpy_step, fast = PATHS[path]
-    monkeypatch.setattr(base, "_NUMPY_PATH", numpy_step)
-    monkeypatch.setattr(base, "_FAST_PATH", fast)
     rng = np.random.RandomState(0)
     Xs = rng.randn(20, 3)
     ys = (Xs[:, 0] > 0).astype(int)
@@ -501,13 +506,9 @@ def test_every_path_agrees_on_which_weights_sum_to_zero(monkeypatch, path):
         est.partial_fit(Xs, ys, sample_weight=np.r_[1e8, -1e8, np.zeros(18)])
 
 
-@pytest.mark.parametrize("path", list(PATHS))
-def test_a_diverging_absolute_error_fit_fails_on_every_path(monkeypatch, path):
+def test_a_diverging_absolute_error_fit_fails_on_every_path(training_path):
     # Outputs that overflow to NaN: torch's sign(nan) is 0, so the torch paths
     # trained on with a NaN loss and returned the model; numpy's sign keeps NaN.
-    numpy_step, fast = PATHS[path]
-    monkeypatch.setattr(base, "_NUMPY_PATH", numpy_step)
-    monkeypatch.setattr(base, "_FAST_PATH", fast)
     rng = np.random.RandomState(0)
     Xa = rng.randn(40, 3) * 100
     est = TorchMLPRegressor(hidden_layer_sizes=(4,), loss="absolute_error", solver="asgd",
