@@ -60,15 +60,15 @@ from ._numpy_mlp import NUMPY_MAX_WORK, NumpyMLPGradient, NumpyMLPStep
 from ._numpy_norm import supports_norm
 from ._optimizers import STOCHASTIC, asgd_follows_device, make_optimizer
 from ._params import (
+    OPTIMIZER_PARAMS,
     PARAMETER_CONSTRAINTS,
+    build_schedule,
     check_graph_device,
     check_options,
     hidden_sizes,
-    schedule_context,
 )
 from ._per_layer import per_layer
 from ._progress import Reporter
-from ._schedulers import make_schedule
 from ._suggest import suggestion
 from ._unchanged_input import training_input_arrays
 from ._undo import Undo
@@ -219,7 +219,7 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         lengths, the same list objects, so one a caller holds is restored too
         and the cost of a ``partial_fit`` call does not grow with its history.
         """
-        params = set(self._get_param_names())
+        params = set(self._param_names_once())
         saved = {k: v for k, v in vars(self).items() if k not in params}
         undo = None
         if "module_" in saved:
@@ -560,10 +560,8 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         if getattr(schedule, "is_plateau", False) and schedule.metric != metric:
             # early_stopping changed since: the plateau schedule watches what
             # is measured now (a validation score no longer is), afresh.
-            config = SimpleNamespace(**{**self._optimizer_config, "early_stopping":
-                                        self.early_stopping})
-            schedule = make_schedule(config.lr_scheduler, config.lr_scheduler_kwargs,
-                                     optimizer, schedule_context(config, steps))
+            config = {**self._optimizer_config, "early_stopping": self.early_stopping}
+            schedule = build_schedule(SimpleNamespace(**config), optimizer, steps)
         if self.cuda_graphs and not supports_graphs(optimizer):
             raise ValueError(
                 "cuda_graphs=True replays sknn's fused Adam update, which this optimizer "
@@ -749,14 +747,11 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
         config = self.__dict__.get("_optimizer_config") if resuming else None
         if config is None:
             # Copied: a dict parameter edited in place later must not change it.
-            config = copy.deepcopy({name: getattr(self, name) for name in _OPTIMIZER_PARAMS})
+            config = copy.deepcopy({name: getattr(self, name) for name in OPTIMIZER_PARAMS})
         self._optimizer_config = config
         params = self.module_.parameters()
         optimizer = make_optimizer(config["solver"], params, config, config["optimizer_kwargs"])
-        schedule = make_schedule(
-            config["lr_scheduler"], config["lr_scheduler_kwargs"], optimizer,
-            schedule_context(SimpleNamespace(**config), steps_per_epoch),
-        )
+        schedule = build_schedule(SimpleNamespace(**config), optimizer, steps_per_epoch)
         if resuming:
             optimizer.load_state_dict(state)
             _keep_state_dtypes(optimizer, state)
@@ -789,15 +784,6 @@ class BaseTorchMLP(FittedNetworkMixin, BaseEstimator, ABC):
 
 #: Each estimator class's parameter names (``_get_param_names`` inspects its signature).
 _PARAM_NAMES: dict[type, list[str]] = {}
-
-#: The parameters an optimizer and its schedule are built from
-#: (:func:`sknn._optimizers.make_optimizer`, :func:`sknn._params.schedule_context`).
-_OPTIMIZER_PARAMS = (
-    "solver", "optimizer_kwargs", "lr_scheduler", "lr_scheduler_kwargs", "learning_rate",
-    "learning_rate_init", "power_t", "max_iter", "early_stopping", "beta_1", "beta_2",
-    "epsilon", "momentum", "nesterovs_momentum",
-)
-
 
 def _keep_state_dtypes(optimizer, saved: dict):
     """Give ``optimizer``'s scalar state tensors the dtypes they had in ``saved``.

@@ -153,7 +153,7 @@ class NumpyLayerNorm(_Norm):
         """Normalise the linear output (``buffers(n)[0]``) into ``y``."""
         z, xhat, tmp, mean, inv_std = self.buffers(n)[:5]
         self._normalize(z, xhat, tmp, mean, inv_std)
-        if not np.isfinite(inv_std).all():
+        if not np.isfinite(_add_reduce(inv_std, None)):  # one number, no mask per step
             # A variance that overflowed: torch's kernel (Welford's update)
             # gives NaN, so the fit fails as on every other path, where
             # 1 / sqrt(inf) would quietly zero the row.

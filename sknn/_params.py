@@ -327,13 +327,18 @@ def check_options(est, hidden: list[int]) -> None:
     _probe_once(est, hidden)
 
 
-#: The parameters the probes read (with ``hidden_layer_sizes``): the options,
-#: what the optimizer maps from scikit-learn's, and the schedule's context.
-_PROBED = (
-    "activation", "activation_kwargs", "init", "init_kwargs", "solver", "optimizer_kwargs",
-    "lr_scheduler", "lr_scheduler_kwargs", "device", "compute_dtype", "learning_rate",
-    "learning_rate_init", "power_t", "max_iter", "early_stopping", "momentum",
-    "nesterovs_momentum", "beta_1", "beta_2", "epsilon", "alpha",
+#: The parameters an optimizer and its schedule are built from
+#: (:func:`sknn._optimizers.make_optimizer`, :func:`schedule_context`).
+OPTIMIZER_PARAMS = (
+    "solver", "optimizer_kwargs", "lr_scheduler", "lr_scheduler_kwargs", "learning_rate",
+    "learning_rate_init", "power_t", "max_iter", "early_stopping", "beta_1", "beta_2",
+    "epsilon", "momentum", "nesterovs_momentum",
+)
+
+#: The parameters the probes read (with ``hidden_layer_sizes``): the options
+#: and what the optimizer and its schedule are built from.
+_PROBED = OPTIMIZER_PARAMS + (
+    "activation", "activation_kwargs", "init", "init_kwargs", "device", "compute_dtype", "alpha",
 )
 
 
@@ -389,8 +394,7 @@ def _probe_optimizer(est) -> None:
     with _blamed(est, *blame):
         optimizer = make_optimizer(est.solver, probe, vars(est), est.optimizer_kwargs)
     with _blamed(est, "lr_scheduler_kwargs", f"is not valid for lr_scheduler={est.lr_scheduler!r}"):
-        schedule = make_schedule(est.lr_scheduler, est.lr_scheduler_kwargs, optimizer,
-                                 schedule_context(est, steps_per_epoch=1))
+        schedule = build_schedule(est, optimizer, steps_per_epoch=1)
     if (est.optimizer_kwargs or {}).get("capturable") and parse_device(est.device).type != "cpu":
         return  # a capturable step needs its parameters on that device
     # torch.optim.LBFGS (a class as solver) steps only with a closure.
@@ -415,6 +419,13 @@ def _blamed(est, name: str, detail: str):
         yield
     except Exception as exc:
         raise _invalid(est, name, f"{detail}: {_said(exc)}") from exc
+
+
+def build_schedule(config, optimizer, steps_per_epoch: int):
+    """The schedule of ``optimizer`` that ``config`` (the estimator, or any
+    object with the attributes of :data:`OPTIMIZER_PARAMS`) describes."""
+    return make_schedule(config.lr_scheduler, config.lr_scheduler_kwargs, optimizer,
+                         schedule_context(config, steps_per_epoch))
 
 
 def schedule_context(est, steps_per_epoch: int) -> dict:
